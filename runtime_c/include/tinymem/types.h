@@ -1,0 +1,67 @@
+/*
+ * tinymem runtime: common types shared by every kernel and by generated model code.
+ *
+ * Conventions (all kernels):
+ *  - C99, no dynamic allocation, no stdio, no global state; every kernel returns tm_status.
+ *  - Activations are NHWC, row-major, densely packed.
+ *  - Quantized values follow real = scale * (q - zero_point). Kernels take *offsets*
+ *    (negated input zero points, output zero point) the way TFLite Micro's reference kernels
+ *    do, and requantize with tm_multiply_by_quantized_multiplier (see fixedpoint.h).
+ */
+#ifndef TINYMEM_TYPES_H
+#define TINYMEM_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    TM_OK = 0,
+    TM_ERR_SHAPE = 1,       /* inconsistent dimensions */
+    TM_ERR_PARAM = 2,       /* a parameter outside its documented range */
+    TM_ERR_SCRATCH = 3,     /* the scratch buffer is missing or too small */
+    TM_ERR_UNSUPPORTED = 4  /* a valid case this kernel does not implement */
+} tm_status;
+
+/* A 4-D NHWC shape. Tensors of lower rank use leading 1s. All fields >= 1. */
+typedef struct {
+    int32_t n, h, w, c;
+} tm_dims4;
+
+/*
+ * Requantization of int32 accumulators to the output scale: for channel i (or all channels when
+ * count == 1) out = tm_multiply_by_quantized_multiplier(acc, multiplier[i], shift[i]).
+ * multiplier: Q31 in [2^30, 2^31) or 0; shift: in [-31, 30], positive = left shift.
+ */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t count; /* 1 (per tensor) or the number of output channels (per channel) */
+} tm_requant;
+
+/* Output clamp of a fused activation, in the output's quantized domain. */
+typedef struct {
+    int32_t min, max;
+} tm_act_s32;
+
+/* Output clamp of a fused activation for float kernels (-INFINITY/INFINITY for none). */
+typedef struct {
+    float min, max;
+} tm_act_f32;
+
+/* Element types of model inputs and outputs. */
+typedef enum { TM_F32, TM_F16, TM_S8, TM_U8, TM_S16, TM_S32, TM_S64, TM_BOOL } tm_dtype;
+
+/* Describes a model input or output: shape (rank <= 6, unused dims 1), type, quantization. */
+typedef struct {
+    const char *name;
+    int32_t rank;
+    int32_t shape[6];
+    tm_dtype dtype;
+    float scale;        /* 0 for float tensors */
+    int32_t zero_point;
+    uint32_t bytes;
+} tm_tensor_desc;
+
+#define TM_ALIGN 16
+
+#endif /* TINYMEM_TYPES_H */

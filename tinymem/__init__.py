@@ -1,0 +1,3 @@
+"""tinymem: memory-first tiny-ML deployment toolchain."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,198 @@
+"""The `tinymem` command: parses arguments, calls the library, prints tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from tinymem import __version__
+from tinymem.errors import InputError, TinymemError
+
+console = Console()
+
+
+def _shapes(values) -> dict:
+    out = {}
+    for v in values:
+        name, _, dims = v.rpartition("=")
+        try:
+            out[name] = tuple(int(d) for d in dims.lower().split("x"))
+        except ValueError:
+            raise click.BadParameter(f"{v!r}: expected NAME=1x96x96x3") from None
+    return out
+
+
+def _consts(values) -> dict:
+    out = {}
+    for v in values:
+        name, _, val = v.rpartition("=")
+        try:
+            out[name] = float(val)
+        except ValueError:
+            raise click.BadParameter(f"{v!r}: expected NAME=NUMBER") from None
+    return out
+
+
+model_options = [
+    click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=1x96x96x3",
+                 help="Pin a dynamic input shape (repeatable)."),
+    click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+                 help="Specialise a model input to a constant (repeatable); folds If on it."),
+    click.option("--board", default="host", show_default=True, help="Target board."),
+]
+
+
+def with_model_options(f):
+    for opt in reversed(model_options):
+        f = opt(f)
+    return f
+
+
+def _options(board, input_shapes, consts):
+    from tinymem.compile import CompileOptions
+
+    return CompileOptions(board=board, input_shapes=_shapes(input_shapes), consts=_consts(consts))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="tinymem")
+def cli():
+    """tinymem: compile ONNX/TFLite models to bit-exact C for microcontrollers."""
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@with_model_options
+@click.option("--ir", "show_ir", is_flag=True, help="Also print the IR after canonicalization.")
+def inspect(model, input_shapes, consts, board, show_ir):
+    """Print the operator table of MODEL."""
+    from tinymem.compiler.canonicalize import canonicalize
+    from tinymem.frontend import load_model
+    from tinymem.ir import format_graph, verify
+    from tinymem.ops import get_op
+
+    opts = _options(board, input_shapes, consts)
+    g = canonicalize(verify(load_model(model, opts.input_shapes, opts.consts)))
+    table = Table(title=f"{Path(model).name}: {len(g.nodes)} ops")
+    for col in ("#", "op", "inputs", "outputs", "MACs", "weight bytes"):
+        table.add_column(col, justify="right" if col in ("#", "MACs", "weight bytes") else "left")
+
+    def describe(name):
+        t = g.tensor(name)
+        q = f" {t.quant.describe()}" if t.quant is not None else ""
+        return f"{'const ' if t.is_const else ''}{t.dtype}{list(t.shape)}{q}"
+
+    total_macs = total_w = 0
+    for i, node in enumerate(g.nodes):
+        macs = get_op(node.op).macs(node, g)
+        wbytes = sum(g.tensor(n).nbytes for n in node.inputs if n and g.tensor(n).is_const)
+        total_macs += macs
+        total_w += wbytes
+        table.add_row(str(i), f"{node.op}\n[dim]{node.name}[/dim]", "\n".join(describe(n) for n in node.inputs if n),
+                      "\n".join(describe(n) for n in node.outputs), f"{macs:,}", f"{wbytes:,}")
+    table.add_section()
+    table.add_row("", "total", "", "", f"{total_macs:,}", f"{total_w:,}")
+    console.print(table)
+    if show_ir:
+        console.print(format_graph(g), markup=False, highlight=False)
+
+
+@cli.command("compile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@with_model_options
+def compile_cmd(model, out, input_shapes, consts, board):
+    """Compile MODEL into a self-contained C project in OUT."""
+    from tinymem.compile import compile_model
+
+    report = compile_model(model, out, _options(board, input_shapes, consts))
+    table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
+    table.add_row("ops", str(len(report["ops"])))
+    table.add_row("MACs", f"{report['macs']:,}")
+    table.add_row("flash (weights + tables)", f"{report['flash']['total_bytes']:,} B")
+    table.add_row("RAM (arena + persistent)", f"{report['ram']['total_bytes']:,} B")
+    table.add_row("RAM lower bound", f"{report['ram']['lower_bound_bytes']:,} B")
+    console.print(table)
+
+
+def _read_inputs(path: str, descs: list[dict]) -> list[np.ndarray]:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: cannot read inputs ({e})") from None
+    if isinstance(data, np.ndarray):
+        if len(descs) != 1:
+            raise InputError(f"{path}: the model has {len(descs)} inputs; give an .npz keyed by input name")
+        return [data]
+    missing = [d["name"] for d in descs if d["name"] not in data.files]
+    if missing:
+        raise InputError(f"{path}: missing input(s) {', '.join(missing)} (has {', '.join(data.files)})")
+    return [data[d["name"]] for d in descs]
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+@click.option("--input", "-i", "input_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help=".npy (single input) or .npz keyed by input name.")
+@click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False),
+              help="Write outputs to this .npz (keyed by output name).")
+@click.option("--board", default="host", show_default=True)
+@click.option("--steps", default=1, show_default=True, help="Consecutive calls; inputs stacked on a leading axis.")
+def run(out, input_path, output_path, board, steps):
+    """Build (once) and run the compiled model in OUT."""
+    from tinymem.sim.host import io_descriptors, run_host
+
+    if board != "host":
+        raise TinymemError(f"board {board!r}: only the 'host' board can run models in this version")
+    in_desc, out_desc = io_descriptors(out)
+    outputs = run_host(out, _read_inputs(input_path, in_desc), steps=steps)
+    if output_path:
+        tmp = Path(output_path).with_suffix(".tmp.npz")
+        np.savez(tmp, **{d["name"]: y for d, y in zip(out_desc, outputs)})
+        tmp.replace(output_path)
+    for d, y in zip(out_desc, outputs):
+        console.print(f"[bold]{d['name']}[/bold] {d['dtype']}{list(y.shape)}")
+        console.print(np.array2string(y, threshold=64, max_line_width=100), markup=False, highlight=False)
+
+
+@cli.command("verify")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(file_okay=False, exists=True), help="Folder of real inputs.")
+@click.option("-n", "n_random", default=20, show_default=True, help="Seeded random inputs.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--atol", default=1e-4, show_default=True, help="Float tolerance (max abs).")
+@with_model_options
+def verify_cmd(model, data, n_random, seed, atol, input_shapes, consts, board):
+    """Compile MODEL, run it on the host and compare with the reference runtime."""
+    from tinymem.verify import verify_model
+
+    result = verify_model(model, n_random, data, seed, atol, _options(board, input_shapes, consts))
+    table = Table(title=f"{Path(model).name}: {result.samples} inputs vs {result.reference}")
+    for col in ("output", "dtype", "tolerance", "max |diff|", "differing", "status"):
+        table.add_column(col)
+    for o in result.outputs:
+        status = "[green]ok[/green]" if o.differing == 0 else f"[red]MISMATCH[/red] (first: {o.first_bad_sample})"
+        table.add_row(o.name, o.dtype, f"{o.tolerance:g}", f"{o.max_abs_diff:.3g}",
+                      f"{o.differing}/{o.elements}", status)
+    console.print(table)
+    sys.exit(0 if result.ok else 1)
+
+
+def main():
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except TinymemError as e:
+        console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

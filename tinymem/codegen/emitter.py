@@ -1,0 +1,98 @@
+"""`Emitter`: what an operator's `emit` uses to name buffers, constants and parameter structs.
+
+It collects, while the model is emitted node by node:
+  - weights and derived tables (const arrays for weights.c, deduplicated by content),
+  - parameter structs (static const, in model.c),
+  - the kernels called (each kernel function lives in runtime_c/kernels/<function>.c).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from tinymem.codegen.cnames import c_float, c_ident
+from tinymem.errors import UnsupportedOperatorError
+from tinymem.ir import Graph, Node, c_type
+from tinymem.ir.dtypes import from_numpy
+from tinymem.memory import MemoryPlan
+
+
+class Emitter:
+    def __init__(self, g: Graph, plan: MemoryPlan):
+        self.g, self.plan = g, plan
+        self.weights: list[tuple] = []  # (ident, ctype, data, comment, is a model weight)
+        self._weight_by_key: dict[tuple, str] = {}
+        self.param_decls: list[str] = []
+        self.kernels: set[str] = set()
+        self.offsets: dict[str, int] = {}  # OFF_* macro -> offset
+        self._offset_names: dict[str, str] = {}
+        self.node_index = 0
+        self.init_checks: list[str] = []  # C conditions that must hold at init (e.g. scratch sizes)
+
+    # -- buffers --------------------------------------------------------------------------------
+    def offset_macro(self, tensor: str) -> str:
+        if tensor not in self._offset_names:
+            macro = f"OFF_{len(self._offset_names)}_{c_ident(tensor, 32)}"
+            self._offset_names[tensor] = macro
+            self.offsets[macro] = self.plan.offset_of(tensor)
+        return self._offset_names[tensor]
+
+    def ptr(self, tensor: str) -> str:
+        """C expression for the data of `tensor`: a const array or an arena location."""
+        t = self.g.tensor(tensor)
+        if t.is_const:
+            return self.table(tensor, t.data, weight=True)
+        return f"(({c_type(t.dtype)} *)(tm_arena + {self.offset_macro(tensor)}))"
+
+    def scratch(self, node: Node, size_query: str | None = None) -> str:
+        """`ptr, bytes` arguments for the node's planned scratch buffer.
+
+        size_query: the kernel's C scratch-size call; init then checks that it returns exactly
+        the size the op module planned (TM_ERR_SCRATCH otherwise).
+        """
+        off = self.plan.scratch_offset(node.name)
+        nbytes = next(b.nbytes for b in self.plan.buffers if b.name == f"scratch:{node.name}") if off is not None else 0
+        if size_query:
+            self.init_checks.append(f"{size_query} != {nbytes}u")
+        if off is None:
+            return "NULL, 0"
+        return f"(void *)(tm_arena + {off}u), {nbytes}u"
+
+    # -- constants --------------------------------------------------------------------------------
+    def table(self, hint: str, data: np.ndarray, weight: bool = False) -> str:
+        """Identifier of a const array holding `data` (stored once per distinct content)."""
+        data = np.ascontiguousarray(data)
+        if data.dtype == np.float64:
+            data = data.astype(np.float32)
+        key = (data.dtype.str, data.shape, hashlib.sha256(data.tobytes()).hexdigest())
+        if key not in self._weight_by_key:
+            ident = f"W{len(self.weights)}_{c_ident(hint, 32)}"
+            self.weights.append((ident, c_type(from_numpy(data.dtype)), data, hint, weight))
+            self._weight_by_key[key] = ident
+        return self._weight_by_key[key]
+
+    def params(self, ctype: str, node: Node, initializer: str) -> str:
+        ident = f"P{self.node_index}_{len(self.param_decls)}"
+        self.param_decls.append(f"static const {ctype} {ident} = {initializer};")
+        return ident
+
+    def requant(self, node: Node, multiplier: np.ndarray, shift: np.ndarray) -> str:
+        """Initializer of a tm_requant with const multiplier/shift tables."""
+        m = self.table(f"{node.name}_mult", np.asarray(multiplier, dtype=np.int32))
+        s = self.table(f"{node.name}_shift", np.asarray(shift, dtype=np.int32))
+        return f"{{{m}, {s}, {len(multiplier)}}}"
+
+    @staticmethod
+    def float_range(rng) -> str:
+        return f"{{{c_float(rng[0])}, {c_float(rng[1])}}}"
+
+    # -- calls -------------------------------------------------------------------------------------
+    def call(self, kernel: str, args: str) -> str:
+        self.kernels.add(kernel)
+        return f"TM_CHECK({kernel}({args}));"
+
+    @staticmethod
+    def unsupported(node: Node, why: str):
+        raise UnsupportedOperatorError(f"operator {node.op} (node {node.name}): {why} is not supported")

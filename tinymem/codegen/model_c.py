@@ -1,0 +1,163 @@
+"""`emit_model`: the text of model.h, model.c, weights.h and weights.c for a planned graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymem.codegen.cnames import c_array_body, c_float
+from tinymem.codegen.emitter import Emitter
+from tinymem.ir import Graph, Tensor, c_type
+from tinymem.memory import MemoryPlan
+from tinymem.ops import get_op
+
+DTYPE_ENUM = {"f32": "TM_F32", "s8": "TM_S8", "u8": "TM_U8", "s16": "TM_S16", "s32": "TM_S32",
+              "s64": "TM_S64", "bool": "TM_BOOL", "f16": "TM_F16"}
+
+
+@dataclass
+class ModelSources:
+    files: dict[str, str]  # relative path -> text
+    kernels: set[str]
+    weights_bytes: int
+    tables_bytes: int
+
+
+def _desc(t: Tensor) -> str:
+    dims = list(t.shape) + [1] * (6 - len(t.shape))
+    scale = c_float(t.scale) if t.quant is not None else "0.0f"
+    zp = t.zero_point if t.quant is not None else 0
+    return (f'    {{"{t.name}", {len(t.shape)}, {{{", ".join(map(str, dims))}}}, {DTYPE_ENUM[t.dtype]}, '
+            f"{scale}, {zp}, {t.nbytes}u}},")
+
+
+def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str) -> ModelSources:
+    em = Emitter(g, plan)
+    body = []
+    for i, node in enumerate(g.nodes):
+        em.node_index = i
+        stmt = get_op(node.op).emit(node, g, em)
+        outs = ", ".join(node.outputs).replace("*/", "* /")
+        body.append(f"    /* {i}: {node.op} {node.name} -> {outs} */")
+        body.extend(f"    {line}" for line in (stmt or "/* alias: no code */").splitlines() if line)
+    P = prefix.upper()
+    ins = [g.tensor(n) for n in g.inputs]
+    outs = [g.tensor(n) for n in g.outputs]
+    for t in ins + outs:
+        if t.is_const:
+            raise NotImplementedError(f"graph input/output {t.name!r} is a constant")
+        em.offset_macro(t.name)
+
+    header = f"""{provenance}
+#ifndef {P}_MODEL_H
+#define {P}_MODEL_H
+
+#include "tinymem/types.h"
+
+#define {P}_ARENA_BYTES {plan.arena_bytes}u
+#define {P}_NUM_INPUTS {len(ins)}
+#define {P}_NUM_OUTPUTS {len(outs)}
+
+/* Input and output descriptors, in the model's order. */
+extern const tm_tensor_desc {prefix}_inputs[{P}_NUM_INPUTS];
+extern const tm_tensor_desc {prefix}_outputs[{P}_NUM_OUTPUTS];
+
+/* Where to write input i / read output i (inside the static arena). */
+void *{prefix}_input_ptr(int32_t i);
+const void *{prefix}_output_ptr(int32_t i);
+
+/* Prepare the model (call once). */
+tm_status {prefix}_init(void);
+/* Run one inference on the current inputs. */
+tm_status {prefix}_run(void);
+
+#endif
+"""
+    init_checks = "".join(f"    if ({c})\n        return TM_ERR_SCRATCH;\n" for c in em.init_checks)
+    offsets = "\n".join(f"#define {m} {o}u" for m, o in em.offsets.items())
+    in_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
+    out_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(outs))
+    headers = sorted({f'#include "tinymem/{get_op(n.op).header or get_op(n.op).name}.h"'
+                      for n in g.nodes if not get_op(n.op).alias})
+    model_c = f"""{provenance}
+#include <math.h>
+#include <stddef.h>
+
+#include "model.h"
+#include "weights.h"
+{chr(10).join(headers)}
+
+#define TM_CHECK(call) do {{ tm_status s_ = (call); if (s_ != TM_OK) return s_; }} while (0)
+
+/* The arena: every activation, input, output and scratch buffer, at planned offsets. */
+static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
+
+/* Buffer offsets in the arena. */
+{offsets}
+
+const tm_tensor_desc {prefix}_inputs[{P}_NUM_INPUTS] = {{
+{chr(10).join(_desc(t) for t in ins)}
+}};
+const tm_tensor_desc {prefix}_outputs[{P}_NUM_OUTPUTS] = {{
+{chr(10).join(_desc(t) for t in outs)}
+}};
+
+/* Per-layer parameters. */
+{chr(10).join(em.param_decls)}
+
+void *{prefix}_input_ptr(int32_t i)
+{{
+    switch (i) {{
+{in_cases}
+    default: return NULL;
+    }}
+}}
+
+const void *{prefix}_output_ptr(int32_t i)
+{{
+    switch (i) {{
+{out_cases}
+    default: return NULL;
+    }}
+}}
+
+tm_status {prefix}_init(void)
+{{
+{init_checks}    return TM_OK;
+}}
+
+tm_status {prefix}_run(void)
+{{
+{chr(10).join(body)}
+    return TM_OK;
+}}
+"""
+    decls, defs = [], []
+    weights_bytes = tables_bytes = 0
+    for ident, ctype, data, hint, is_weight in em.weights:
+        decls.append(f"extern const {ctype} {ident}[{data.size}];")
+        defs.append(f"/* {hint} {list(data.shape)} */\n"
+                    f"const {ctype} {ident}[{data.size}] __attribute__((aligned(TM_ALIGN))) = {{\n"
+                    f"{c_array_body(data)}\n}};")
+        if is_weight:
+            weights_bytes += data.nbytes
+        else:
+            tables_bytes += data.nbytes
+    weights_h = f"""{provenance}
+#ifndef {P}_WEIGHTS_H
+#define {P}_WEIGHTS_H
+
+#include "tinymem/types.h"
+
+{chr(10).join(decls)}
+
+#endif
+"""
+    weights_c = f"""{provenance}
+#include <math.h>
+
+#include "weights.h"
+
+{chr(10).join(defs)}
+"""
+    files = {"model.h": header, "model.c": model_c, "weights.h": weights_h, "weights.c": weights_c}
+    return ModelSources(files, em.kernels, weights_bytes, tables_bytes)

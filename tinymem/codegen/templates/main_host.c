@@ -1,0 +1,48 @@
+/*
+ * Host harness for a tinymem model: reads the raw bytes of every input for each step from a file,
+ * runs the model once per step, and appends the raw bytes of every output to another file.
+ *
+ *   usage: host_model INPUT_FILE OUTPUT_FILE [STEPS]
+ *
+ * Exit codes: 0 ok, 2 usage or I/O error, 3 the model returned an error status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "model.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s INPUT_FILE OUTPUT_FILE [STEPS]\n", argv[0]);
+        return 2;
+    }
+    long steps = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+    FILE *in = fopen(argv[1], "rb");
+    FILE *out = fopen(argv[2], "wb");
+    if (!in || !out) {
+        fprintf(stderr, "cannot open %s\n", !in ? argv[1] : argv[2]);
+        return 2;
+    }
+    tm_status status = @PREFIX@_init();
+    for (long s = 0; s < steps && status == TM_OK; ++s) {
+        for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_INPUTS; ++i) {
+            size_t n = @PREFIX@_inputs[i].bytes;
+            if (fread(@PREFIX@_input_ptr(i), 1, n, in) != n) {
+                fprintf(stderr, "input file too short (step %ld, input %d)\n", s, (int)i);
+                return 2;
+            }
+        }
+        status = @PREFIX@_run();
+        for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_OUTPUTS && status == TM_OK; ++i)
+            fwrite(@PREFIX@_output_ptr(i), 1, @PREFIX@_outputs[i].bytes, out);
+    }
+    fclose(in);
+    if (fclose(out) != 0)
+        return 2;
+    if (status != TM_OK) {
+        fprintf(stderr, "model returned status %d\n", (int)status);
+        return 3;
+    }
+    return 0;
+}

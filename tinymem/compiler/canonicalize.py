@@ -1,0 +1,11 @@
+"""`canonicalize`: the passes every model goes through before planning, in order."""
+
+from tinymem.compiler.fold_constants import fold_constants
+from tinymem.compiler.remove_identities import remove_identities
+from tinymem.ir import Graph, verify
+
+
+def canonicalize(g: Graph) -> Graph:
+    for stage in (remove_identities, fold_constants):
+        g = verify(stage(g))
+    return g

@@ -1,0 +1,57 @@
+"""`Op`: what one operator module declares about its operator.
+
+Each module in `tinymem/ops/` defines one subclass and decorates it with `@register`. The
+frontends look operators up by their TFLite or ONNX name; the compiler, the reference
+interpreter, the cost model and the C emitter look them up by IR name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinymem.ir import Graph, Node
+
+
+class Op:
+    #: IR name of the operator (one per module).
+    name: str = ""
+    #: TFLite builtin operator names this module imports.
+    tflite: tuple[str, ...] = ()
+    #: ONNX operator types this module imports.
+    onnx: tuple[str, ...] = ()
+
+    # -- frontends ----------------------------------------------------------------------------
+    def import_tflite(self, ctx, op) -> None:
+        """Add IR node(s) for one TFLite operator to ctx.graph (see frontend/tflite.py)."""
+        raise NotImplementedError
+
+    def import_onnx(self, ctx, node) -> None:
+        """Add IR node(s) for one ONNX node to ctx.graph (see frontend/onnx.py)."""
+        raise NotImplementedError
+
+    # -- semantics ----------------------------------------------------------------------------
+    def infer(self, node: Node, g: Graph) -> list[tuple[int, ...]]:
+        """Output shapes from input shapes and attributes."""
+        raise NotImplementedError
+
+    def reference(self, node: Node, g: Graph, inputs: list[np.ndarray | None]) -> list[np.ndarray]:
+        """Numpy reference: bit-exact with TFLM for integer tensors, exact float otherwise."""
+        raise NotImplementedError
+
+    # -- costs and memory traits ----------------------------------------------------------------
+    def macs(self, node: Node, g: Graph) -> int:
+        return 0
+
+    def scratch_bytes(self, node: Node, g: Graph) -> int:
+        """Bytes of kernel workspace; must equal the C kernel's scratch-size query."""
+        return 0
+
+    #: True when the output may be the same buffer as the first input (a pure alias: no copy).
+    alias: bool = False
+    #: C header declaring the kernels (runtime_c/include/tinymem/<header>.h); default: `name`.
+    header: str | None = None
+
+    # -- code generation ------------------------------------------------------------------------
+    def emit(self, node: Node, g: Graph, em) -> str:
+        """C statement(s) computing the node, using em (codegen/emitter.py) for buffers & tables."""
+        raise NotImplementedError

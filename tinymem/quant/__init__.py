@@ -1,0 +1,1 @@
+"""Quantization arithmetic: TFLM fixed-point math and compile-time multipliers."""

@@ -1,0 +1,1 @@
+"""Running compiled models: the host simulator, the numpy interpreter, reference runtimes."""

@@ -1,0 +1,101 @@
+"""`verify_model`: compile, run on the host simulator, and compare with the reference runtime.
+
+The contract (DESIGN "Numerics"): integer outputs bit-identical; float outputs within `atol`
+(default 1e-4); outputs of ONNX QDQ models within one quantization step of onnxruntime.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinymem.compile import CompileOptions, compile_model
+from tinymem.sim.datasets import load_dataset
+from tinymem.sim.host import run_host
+from tinymem.sim.random_inputs import random_inputs
+
+
+@dataclass
+class OutputStats:
+    name: str
+    dtype: str
+    tolerance: float
+    max_abs_diff: float = 0.0
+    differing: int = 0  # elements beyond the tolerance
+    elements: int = 0
+    first_bad_sample: str | None = None
+
+
+@dataclass
+class VerifyResult:
+    reference: str
+    samples: int
+    outputs: list[OutputStats] = field(default_factory=list)
+    report: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.differing == 0 for o in self.outputs)
+
+
+def reference_runner(model_path: Path, report: dict):
+    """(name, fn(inputs) -> outputs) for the model's reference runtime."""
+    from tinymem.sim import references
+
+    data = model_path.read_bytes()
+    if model_path.suffix.lower() == ".onnx":
+        names = [d["name"] for d in report["inputs"]]
+        return "onnxruntime", lambda xs: references.run_onnxruntime(data, dict(zip(names, xs)))
+    try:
+        probe = [np.zeros(d["shape"], dtype=np.dtype(_np(d["dtype"]))) for d in report["inputs"]]
+        references.run_tflm(data, probe)
+        return "tflm", lambda xs: references.run_tflm(data, xs)
+    except RuntimeError as e:
+        if "not installed" in str(e):
+            raise
+        return "litert-builtin-ref", lambda xs: references.run_litert_ref(data, xs)
+
+
+def _np(dtype: str):
+    from tinymem.ir import np_dtype
+
+    return np_dtype(dtype)
+
+
+def tolerance(desc: dict, atol: float) -> float:
+    if desc["dtype"] != "f32":
+        return 0.0
+    return max(atol, desc.get("tolerance", 0.0))
+
+
+def verify_model(model_path: str | Path, n_random: int = 20, data: str | Path | None = None,
+                 seed: int = 0, atol: float = 1e-4, options: CompileOptions | None = None,
+                 data_limit: int | None = None, progress=None) -> VerifyResult:
+    model_path = Path(model_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        report = compile_model(model_path, out, options)
+        name, ref = reference_runner(model_path, report)
+        samples = [(f"random#{i}", xs, None) for i, xs in enumerate(random_inputs(report["inputs"], n_random, seed))]
+        if data is not None:
+            samples += load_dataset(data, report["inputs"], data_limit)
+        stats = [OutputStats(d["name"], d["dtype"], tolerance(d, atol)) for d in report["outputs"]]
+        # The harness runs the samples as consecutive steps of one process (stateless models).
+        stacked = [np.stack([xs[i] for _, xs, _ in samples]) for i in range(len(report["inputs"]))]
+        all_got = run_host(out, stacked, steps=len(samples))
+        for k, (sample_name, xs, _) in enumerate(samples):
+            want = ref(xs)
+            for st, g, w in zip(stats, [o[k] for o in all_got], want):
+                diff = np.abs(g.astype(np.float64) - np.asarray(w, dtype=np.float64).reshape(g.shape))
+                st.max_abs_diff = max(st.max_abs_diff, float(diff.max(initial=0.0)))
+                bad = int((diff > st.tolerance).sum())
+                st.differing += bad
+                st.elements += diff.size
+                if bad and st.first_bad_sample is None:
+                    st.first_bad_sample = sample_name
+            if progress:
+                progress()
+    return VerifyResult(name, len(samples), stats, report)
