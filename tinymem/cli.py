@@ -14,6 +14,7 @@ from tinymem import __version__
 from tinymem.errors import InputError, TinymemError
 
 console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _shapes(values) -> dict:
@@ -192,7 +193,7 @@ def main():
         e.show()
         sys.exit(e.exit_code)
     except TinymemError as e:
-        console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        err_console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -99,9 +99,10 @@ static inline int tm_count_leading_zeros(uint32_t x) {
 /* Core primitives (gemmlowp)                                              */
 /* ---------------------------------------------------------------------- */
 
-/* round(a * b / 2^31), ties away from zero, computed as the high word of the
- * doubled 64-bit product (ARM VQRDMULH).  The single overflowing case,
- * INT32_MIN * INT32_MIN, saturates to INT32_MAX.  Any inputs. */
+/* round(a * b / 2^31) with ties rounded up (toward +infinity): the high word
+ * of the doubled, rounded 64-bit product (ARM VQRDMULH).  The single
+ * overflowing case, INT32_MIN * INT32_MIN, saturates to INT32_MAX.
+ * Any inputs. */
 static inline int32_t tm_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
   int64_t ab;
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
@@ -408,7 +409,7 @@ static inline int32_t tm_log_x_for_x_greater_than_or_equal_to_1(
 /* ---------------------------------------------------------------------- */
 
 /* int16 version of tm_sat_rounding_doubling_high_mul: round(a * b / 2^15),
- * ties away from zero; INT16_MIN * INT16_MIN gives INT16_MAX.  Any inputs. */
+ * ties up; INT16_MIN * INT16_MIN gives INT16_MAX.  Any inputs. */
 static inline int16_t tm_sat_rounding_doubling_high_mul_s16(int16_t a,
                                                             int16_t b) {
   int32_t ab;

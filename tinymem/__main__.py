@@ -1,0 +1,3 @@
+from tinymem.cli import main
+
+main()
