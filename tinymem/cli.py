@@ -121,6 +121,42 @@ def compile_cmd(model, out, input_shapes, consts, board):
     console.print(table)
 
 
+@cli.command("report")
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+@click.option("--buffers", is_flag=True, help="Also list every arena buffer.")
+def report_cmd(out, buffers):
+    """Summarise the report.json of a compiled model in OUT."""
+    import json
+
+    path = Path(out) / "report.json"
+    if not path.exists():
+        raise InputError(f"{out} is not a tinymem output directory (no report.json)")
+    r = json.loads(path.read_text())
+    ram, flash, mem = r["ram"], r["flash"], r["memory"]
+    table = Table(title=f"{r['model']['file']} ({r['board']})", show_header=False)
+    table.add_row("MACs", f"{r['macs']:,}")
+    table.add_row("flash: weights / tables / total", f"{flash['weights_bytes']:,} / {flash['tables_bytes']:,} / {flash['total_bytes']:,} B")
+    table.add_row("RAM: arena / persistent / total", f"{ram['arena_bytes']:,} / {ram['persistent_bytes']:,} / {ram['total_bytes']:,} B")
+    ratio = ram["arena_bytes"] / ram["lower_bound_bytes"] if ram["lower_bound_bytes"] else 1.0
+    table.add_row("arena / lower bound", f"{ratio:.4f} (bound {ram['lower_bound_bytes']:,} B at step {ram['peak_step']})")
+    table.add_row("planner", f"{mem['planner']}{' (optimal)' if mem.get('optimal') else ''}, alignment {mem['alignment']}")
+    console.print(table)
+    ops = Table(title="operators")
+    for col in ("#", "op", "name", "MACs", "weights B", "scratch B", "output"):
+        ops.add_column(col, justify="right" if col in ("#", "MACs", "weights B", "scratch B") else "left")
+    for o in r["ops"]:
+        ops.add_row(str(o["index"]), o["type"], o["name"], f"{o['macs']:,}", f"{o['weight_bytes']:,}",
+                    f"{o['scratch_bytes']:,}", "x".join(map(str, o["output_shape"])))
+    console.print(ops)
+    if buffers:
+        bt = Table(title="arena buffers")
+        for col in ("buffer", "kind", "bytes", "steps", "offset"):
+            bt.add_column(col)
+        for b in sorted(mem["buffers"], key=lambda b: b["offset"]):
+            bt.add_row(b["name"], b["kind"], f"{b['bytes']:,}", f"{b['first']}-{b['last']}", f"{b['offset']:,}")
+        console.print(bt)
+
+
 def _read_inputs(path: str, descs: list[dict]) -> list[np.ndarray]:
     try:
         data = np.load(path)
@@ -142,16 +178,24 @@ def _read_inputs(path: str, descs: list[dict]) -> list[np.ndarray]:
               help=".npy (single input) or .npz keyed by input name.")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False),
               help="Write outputs to this .npz (keyed by output name).")
-@click.option("--board", default="host", show_default=True)
+@click.option("--board", default="host", show_default=True, help="host, an emulated board, or a real board.")
+@click.option("--port", help="Serial port of a real board already flashed with this model (pyserial URL).")
+@click.option("--qemu", "emulate", is_flag=True, help="Run a real board's firmware (its limits) on its QEMU machine.")
 @click.option("--steps", default=1, show_default=True, help="Consecutive calls; inputs stacked on a leading axis.")
-def run(out, input_path, output_path, board, steps):
-    """Build (once) and run the compiled model in OUT."""
+def run(out, input_path, output_path, board, port, emulate, steps):
+    """Build (once) and run the compiled model in OUT on the host, QEMU or a board."""
     from tinymem.sim.host import io_descriptors, run_host
 
-    if board != "host":
-        raise TinymemError(f"board {board!r}: only the 'host' board can run models in this version")
     in_desc, out_desc = io_descriptors(out)
-    outputs = run_host(out, _read_inputs(input_path, in_desc), steps=steps)
+    inputs = _read_inputs(input_path, in_desc)
+    if board == "host":
+        outputs = run_host(out, inputs, steps=steps)
+    else:
+        from tinymem.boards.cli import run_on_board
+
+        result = run_on_board(out, board, inputs, steps=steps, port=port, emulate=emulate)
+        outputs = result.outputs
+        console.print(f"{result.unit} per inference: {', '.join(f'{c:,}' for c in result.counts)}")
     if output_path:
         tmp = Path(output_path).with_suffix(".tmp.npz")
         np.savez(tmp, **{d["name"]: y for d, y in zip(out_desc, outputs)})
@@ -182,6 +226,16 @@ def verify_cmd(model, data, n_random, seed, atol, input_shapes, consts, board):
                       f"{o.differing}/{o.elements}", status)
     console.print(table)
     sys.exit(0 if result.ok else 1)
+
+
+def _register_subcommands():
+    from tinymem.boards.cli import boards_cmd, build_cmd
+
+    cli.add_command(build_cmd)
+    cli.add_command(boards_cmd)
+
+
+_register_subcommands()
 
 
 def main():

@@ -48,5 +48,6 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
         "inputs": [tensor_info(g.tensor(n)) for n in g.inputs],
         "outputs": [tensor_info(g.tensor(n)) for n in g.outputs],
         "ops": ops,
-        "memory": {"alignment": plan.alignment, "planner": "greedy-size", "buffers": buffers},
+        "memory": {"alignment": plan.alignment, "planner": plan.planner, "optimal": plan.optimal,
+                   "buffers": buffers},
     }

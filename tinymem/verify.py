@@ -42,21 +42,22 @@ class VerifyResult:
 
 
 def reference_runner(model_path: Path, report: dict):
-    """(name, fn(inputs) -> outputs) for the model's reference runtime."""
+    """(name, fn(inputs, steps) -> outputs) for the model's reference runtime; with steps > 1 the
+    inputs and outputs carry a leading step axis and one interpreter runs them in sequence."""
     from tinymem.sim import references
 
     data = model_path.read_bytes()
     if model_path.suffix.lower() == ".onnx":
         names = [d["name"] for d in report["inputs"]]
-        return "onnxruntime", lambda xs: references.run_onnxruntime(data, dict(zip(names, xs)))
+        return "onnxruntime", lambda xs, steps: references.run_onnxruntime(data, dict(zip(names, xs)), steps)
     try:
         probe = [np.zeros(d["shape"], dtype=np.dtype(_np(d["dtype"]))) for d in report["inputs"]]
         references.run_tflm(data, probe)
-        return "tflm", lambda xs: references.run_tflm(data, xs)
+        return "tflm", lambda xs, steps: references.run_tflm(data, xs, steps)
     except RuntimeError as e:
         if "not installed" in str(e):
             raise
-        return "litert-builtin-ref", lambda xs: references.run_litert_ref(data, xs)
+        return "litert-builtin-ref", lambda xs, steps: references.run_litert_ref(data, xs, steps)
 
 
 def _np(dtype: str):
@@ -86,9 +87,9 @@ def verify_model(model_path: str | Path, n_random: int = 20, data: str | Path | 
         # The harness runs the samples as consecutive steps of one process (stateless models).
         stacked = [np.stack([xs[i] for _, xs, _ in samples]) for i in range(len(report["inputs"]))]
         all_got = run_host(out, stacked, steps=len(samples))
+        all_want = ref(stacked, len(samples)) if len(samples) > 1 else [w[None] for w in ref([x[0] for x in stacked], 1)]
         for k, (sample_name, xs, _) in enumerate(samples):
-            want = ref(xs)
-            for st, g, w in zip(stats, [o[k] for o in all_got], want):
+            for st, g, w in zip(stats, [o[k] for o in all_got], [w[k] for w in all_want]):
                 diff = np.abs(g.astype(np.float64) - np.asarray(w, dtype=np.float64).reshape(g.shape))
                 st.max_abs_diff = max(st.max_abs_diff, float(diff.max(initial=0.0)))
                 bad = int((diff > st.tolerance).sum())

@@ -2,7 +2,7 @@
 
 from hypothesis import given, settings, strategies as st
 
-from tinymem.memory.greedy import align_up, greedy_by_size
+from tinymem.memory.heuristics import align_up, greedy_by_size
 from tinymem.memory.lifetimes import Buffer
 from tinymem.memory.plan import live_bytes_per_step
 

@@ -30,7 +30,7 @@ def _desc(t: Tensor) -> str:
             f"{scale}, {zp}, {t.nbytes}u}},")
 
 
-def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str) -> ModelSources:
+def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256: str = "") -> ModelSources:
     em = Emitter(g, plan)
     body = []
     for i, node in enumerate(g.nodes):
@@ -69,6 +69,9 @@ const void *{prefix}_output_ptr(int32_t i);
 tm_status {prefix}_init(void);
 /* Run one inference on the current inputs. */
 tm_status {prefix}_run(void);
+
+/* The same model behind the generic tm_model interface. */
+extern const tm_model {prefix}_model;
 
 #endif
 """
@@ -130,6 +133,11 @@ tm_status {prefix}_run(void)
 {chr(10).join(body)}
     return TM_OK;
 }}
+
+const tm_model {prefix}_model = {{
+    "{g.name}", "{sha256}", {P}_NUM_INPUTS, {P}_NUM_OUTPUTS, {prefix}_inputs, {prefix}_outputs,
+    {prefix}_input_ptr, {prefix}_output_ptr, {prefix}_init, {prefix}_run, {P}_ARENA_BYTES, 0u,
+}};
 """
     decls, defs = [], []
     weights_bytes = tables_bytes = 0

@@ -29,7 +29,9 @@ def _template(name: str, prefix: str) -> str:
     return text.replace("@PREFIX_UPPER@", prefix.upper()).replace("@PREFIX@", prefix)
 
 
-def write_project(out: Path, prefix: str, sources: dict[str, str], kernels: set[str], report: dict) -> None:
+def write_project(out: Path, prefix: str, sources: dict[str, str], kernels: set[str], report: dict,
+                  pictures=None) -> None:
+    """pictures(tmp_dir) draws any figures into the directory before it replaces OUT."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "report.json").exists())):
         raise TinymemError(f"{out} exists and is not a tinymem output directory; refusing to overwrite it")
@@ -49,6 +51,8 @@ def write_project(out: Path, prefix: str, sources: dict[str, str], kernels: set[
                 raise TinymemError(f"kernel source {src.name} is missing from the runtime")
             shutil.copy2(src, tmp / "kernels" / src.name)
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        if pictures is not None:
+            pictures(tmp)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)

@@ -1,12 +1,22 @@
 """FullyConnected: TFLite FULLY_CONNECTED; ONNX Gemm and MatMul with a constant right operand.
 
-IR: fully_connected(input, weights[out, in], bias?) {act}. The input is read as
-[size / in, in] (TFLite semantics); the output shape is [batches, out] unless the frontend keeps
-more dimensions (`keep_num_dims`).
+IR: fully_connected(input, weights[out, in], bias?) {act, keep_num_dims}.
+  act: fused activation ("none" | "relu" | "relu6" | "relu_n1_to_1").
+  keep_num_dims: bool (default False). The input is read as [size / in, in] (TFLite semantics);
+    the output is [batches, out], or input.shape[:-1] + [out] when keep_num_dims is set.
+Quantization (int8): input and output per tensor; weights per tensor (any zero point, applied as
+TFLM's per-tensor kernel does) or per output channel (axis 0, symmetric: TFLM's per-channel
+kernel ignores the weight zero point); bias int32 with scale input_scale * weight_scale.
+
+Codegen: with constant weights (and a constant or absent bias), the input-offset terms are
+folded at compile time into an effective bias, so the C inner loop is a plain int8 dot product:
+  eff_bias[o] = bias[o] + input_offset * sum_d w[o, d] + depth * input_offset * weight_offset
+computed modulo 2^32 (see runtime_c/include/tinymem/fully_connected.h for why that is exact).
 """
 
 import numpy as np
 
+from tinymem.errors import UnsupportedOperatorError
 from tinymem.ops.op import Op
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
@@ -23,6 +33,26 @@ def requant_params(g, in_name: str, w_name: str, out_name: str) -> tuple[np.ndar
     return (np.array([m for m, _ in pairs], dtype=np.int32), np.array([s for _, s in pairs], dtype=np.int32))
 
 
+def _wrap32(v) -> np.ndarray:
+    """int64 values reduced modulo 2^32 to int32 (two's complement)."""
+    return np.asarray(v, dtype=np.int64).astype(np.uint32).astype(np.int32)
+
+
+def weight_offset(g, w_name: str) -> int:
+    """-weight zero point for per-tensor weights; 0 for per-channel (TFLM ignores it there)."""
+    q = g.tensor(w_name).quant
+    return 0 if q.per_channel else -int(q.zero_point[0])
+
+
+def effective_bias(w: np.ndarray, bias: np.ndarray | None, input_offset: int, w_offset: int) -> np.ndarray:
+    """bias + input_offset * sum(w[o]) + depth * input_offset * weight_offset, modulo 2^32."""
+    w = np.asarray(w, dtype=np.int64)
+    acc = input_offset * (w.sum(axis=1) + w.shape[1] * w_offset)
+    if bias is not None:
+        acc = acc + np.asarray(bias, dtype=np.int64)
+    return _wrap32(acc)
+
+
 @register
 class FullyConnected(Op):
     name = "fully_connected"
@@ -30,12 +60,17 @@ class FullyConnected(Op):
 
     def import_tflite(self, ctx, op):
         opts = ctx.options(op)
-        ins = ctx.inputs(op)
-        ctx.add_node(self.name, ins[:3], ctx.outputs(op)[:1],
-                     {"act": opts.get("fused_activation_function", "none")})
+        if opts.get("weights_format", 0) != 0:
+            raise UnsupportedOperatorError(f"FULLY_CONNECTED (node {ctx.node_name()}): shuffled "
+                                           "weights format is not supported")
+        ctx.add_node(self.name, ctx.inputs(op)[:3], ctx.outputs(op)[:1],
+                     {"act": opts.get("fused_activation_function", "none"),
+                      "keep_num_dims": bool(opts.get("keep_num_dims", False))})
 
     def infer(self, node, g):
         x, w = g.tensor(node.inputs[0]), g.tensor(node.inputs[1])
+        if node.attrs.get("keep_num_dims"):
+            return [tuple(x.shape[:-1]) + (w.shape[0],)]
         return [(x.size // w.shape[1], w.shape[0])]
 
     def _dims(self, node, g):
@@ -57,13 +92,27 @@ class FullyConnected(Op):
             if bias is not None:
                 y = y + bias
             return [clamp(y, rng).astype(np.float32).reshape(out.shape)]
-        xt, wt = g.tensor(node.inputs[0]), g.tensor(node.inputs[1])
-        acc = (x.astype(np.int64) - xt.zero_point) @ (w.astype(np.int64) - wt.zero_point).T
+        self._check_quant(node, g)
+        xt = g.tensor(node.inputs[0])
+        acc = (x.astype(np.int64) - xt.zero_point) @ (w.astype(np.int64) + weight_offset(g, node.inputs[1])).T
         if bias is not None:
             acc = acc + bias.astype(np.int64)
         mult, shift = requant_params(g, node.inputs[0], node.inputs[1], node.outputs[0])
-        y = multiply_by_quantized_multiplier(acc.astype(np.int32), mult, shift) + out.zero_point
+        y = multiply_by_quantized_multiplier(_wrap32(acc), mult, shift) + out.zero_point
         return [clamp(y, rng).astype(np.int8).reshape(out.shape)]
+
+    def _check_quant(self, node, g):
+        x, w, y = g.tensor(node.inputs[0]), g.tensor(node.inputs[1]), g.tensor(node.outputs[0])
+        if not (x.dtype == w.dtype == y.dtype == "s8"):
+            raise UnsupportedOperatorError(f"operator fully_connected (node {node.name}): "
+                                           f"{x.dtype} x {w.dtype} -> {y.dtype} is not supported")
+        if w.quant.per_channel and (w.quant.axis not in (0, None) or w.quant.scale.size != w.shape[0]):
+            raise UnsupportedOperatorError(f"operator fully_connected (node {node.name}): weights "
+                                           "quantized along an axis other than the output channels")
+        bias = node.input(2)
+        if bias and g.tensor(bias).dtype != "s32":
+            raise UnsupportedOperatorError(f"operator fully_connected (node {node.name}): "
+                                           f"{g.tensor(bias).dtype} bias is not supported")
 
     def emit(self, node, g, em):
         b, d, o = self._dims(node, g)
@@ -71,15 +120,24 @@ class FullyConnected(Op):
         bias = node.input(2)
         rng = activation_range(node.attrs["act"], out)
         dims = em.params("tm_fc_dims", node, f"{{{b}, {d}, {o}}}")
-        args = f"{em.ptr(node.inputs[0])}, {em.ptr(node.inputs[1])}, {em.ptr(bias) if bias else 'NULL'}, {em.ptr(node.outputs[0])}"
+        x_ptr, w_ptr, y_ptr = em.ptr(node.inputs[0]), em.ptr(node.inputs[1]), em.ptr(node.outputs[0])
         if out.dtype == "f32":
             act = em.params("tm_act_f32", node, em.float_range(rng))
-            return em.call("tm_fully_connected_f32", f"&{dims}, &{act}, {args}")
-        if out.dtype != "s8":
-            em.unsupported(node, f"output dtype {out.dtype}")
-        xt, wt = g.tensor(node.inputs[0]), g.tensor(node.inputs[1])
+            return em.call("tm_fully_connected_f32",
+                           f"&{dims}, &{act}, {x_ptr}, {w_ptr}, {em.ptr(bias) if bias else 'NULL'}, {y_ptr}")
+        self._check_quant(node, g)
+        in_off = -g.tensor(node.inputs[0]).zero_point
+        w_off = weight_offset(g, node.inputs[1])
+        wt = g.tensor(node.inputs[1])
+        if wt.is_const and (bias is None or g.tensor(bias).is_const):
+            eff = effective_bias(wt.data.reshape(o, d), g.const(bias), in_off, w_off)
+            b_ptr = em.table(f"{node.name}_eff_bias", eff) if eff.any() else "NULL"
+            kernel_in_off = 0
+        else:  # weights computed at run time: the kernel applies the input offset itself
+            b_ptr = em.ptr(bias) if bias else "NULL"
+            kernel_in_off = in_off
         mult, shift = requant_params(g, node.inputs[0], node.inputs[1], node.outputs[0])
         rq = em.requant(node, mult, shift)
         p = em.params("tm_fc_params_s8", node,
-                      f"{{{-xt.zero_point}, {-wt.zero_point}, {out.zero_point}, {rq}, {{{rng[0]}, {rng[1]}}}}}")
-        return em.call("tm_fully_connected_s8", f"&{dims}, &{p}, {args}")
+                      f"{{{kernel_in_off}, {w_off}, {out.zero_point}, {rq}, {{{rng[0]}, {rng[1]}}}}}")
+        return em.call("tm_fully_connected_s8", f"&{dims}, &{p}, {x_ptr}, {w_ptr}, {b_ptr}, {y_ptr}")

@@ -20,8 +20,20 @@ INT32_MAX = 2**31 - 1
 INT16_MIN = -(2**15)
 INT16_MAX = 2**15 - 1
 
-# exp(-2**k) in Q0.31 for k = -2 .. 4 (the barrel shifter of exp_on_negative_values)
+# Fixed-point constants: round(value * 2**31) (Q0.31) unless noted.
 _EXP_MINUS_POT = (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)
+# ^ exp(-2**k) for k = -2 .. 4, the barrel shifter of exp_on_negative_values
+_EXP_MINUS_ONE_EIGHTH = 1895147668  # exp(-1/8)
+_ONE_THIRD = 715827883
+_48_OVER_17_Q2 = 1515870810  # Q2.29
+_NEG_32_OVER_17_Q2 = -1010580540  # Q2.29
+_LN_2 = 1488522236
+_SQRT_SQRT_HALF = 1805811301  # 2**-1/4
+_SQRT_HALF = 1518500250  # 2**-1/2
+_LOG_ALPHA_N = 117049297  # 11/240 * 2**1/4
+_LOG_ALPHA_D = 127690142  # 1/20 * 2**1/4
+_LOG_ALPHA_I = 1057819769  # 2 * 2**-1/4 - 2**1/4
+_LOG_ALPHA_F = 638450708  # 1/4 * 2**1/4
 
 
 def _i64(x):
@@ -103,7 +115,7 @@ def rounding_divide_by_pot(x, exponent):
 def saturating_rounding_multiply_by_pot(x, exponent):
     _check("exponent", exponent, -31, 31)
     x, e = _i64(x), _i64(exponent)
-    left = np.clip(_i64(x) << np.maximum(e, 0), INT32_MIN, INT32_MAX)
+    left = np.clip(x << np.maximum(e, 0), INT32_MIN, INT32_MAX)
     right = rounding_divide_by_pot(x, np.maximum(-e, 0))
     return _out(np.where(e < 0, right, left))
 
@@ -150,14 +162,13 @@ def multiply_by_quantized_multiplier_greater_than_one(x, mult, left_shift):
 
 def exp_on_interval_between_negative_one_quarter_and_0_excl(a):
     srdhm = sat_rounding_doubling_high_mul
-    exp_minus_one_eighth, one_third = 1895147668, 715827883
-    x = _add(a, 1 << 28)
+    x = _add(a, 1 << 28)  # a + 1/8
     x2 = srdhm(x, x)
     x3 = srdhm(x2, x)
     x4 = srdhm(x2, x2)
     x4_over_4 = rounding_divide_by_pot(x4, 2)
-    poly = rounding_divide_by_pot(_add(srdhm(_add(x4_over_4, x3), one_third), x2), 1)
-    return _out(_add(exp_minus_one_eighth, srdhm(exp_minus_one_eighth, _add(x, poly))))
+    poly = rounding_divide_by_pot(_add(srdhm(_add(x4_over_4, x3), _ONE_THIRD), x2), 1)
+    return _out(_add(_EXP_MINUS_ONE_EIGHTH, srdhm(_EXP_MINUS_ONE_EIGHTH, _add(x, poly))))
 
 
 def exp_on_negative_values(a, int_bits):
@@ -181,7 +192,7 @@ def exp_on_negative_values(a, int_bits):
 
 def _newton_reciprocal_q2(half_denominator):
     srdhm = sat_rounding_doubling_high_mul
-    x = _add(1515870810, srdhm(half_denominator, -1010580540))  # 48/17 - 32/17 d, Q2.29
+    x = _add(_48_OVER_17_Q2, srdhm(half_denominator, _NEG_32_OVER_17_Q2))
     for _ in range(3):
         one_minus_dx = _sub(1 << 29, srdhm(half_denominator, x))
         x = _add(x, rescale(srdhm(x, one_minus_dx), 4, 2))
@@ -245,18 +256,16 @@ def log_x_for_x_greater_than_or_equal_to_1(x, input_int_bits, output_int_bits):
     _check("output_int_bits", output_int_bits, min_log_x_output_bits(input_int_bits), 30)
     srdhm = sat_rounding_doubling_high_mul
     srmbpot = saturating_rounding_multiply_by_pot
-    log_2, sqrt_sqrt_half, sqrt_half = 1488522236, 1805811301, 1518500250
-    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
     accum_bits = output_int_bits + 1
     shifted_quarter = rescale(536870912, 0, accum_bits)
     x = _i64(x)
 
     za_headroom_plus_1 = _i64(count_leading_zeros(x))
-    ra = srmbpot(srdhm(srmbpot(x, za_headroom_plus_1 - 1), sqrt_half), 1)
+    ra = srmbpot(srdhm(srmbpot(x, za_headroom_plus_1 - 1), _SQRT_HALF), 1)
     za_pow2_adj = saturating_add(
         srmbpot(input_int_bits - za_headroom_plus_1, 31 - accum_bits), shifted_quarter
     )
-    zb_headroom = _i64(count_leading_zeros(srdhm(x, sqrt_half))) - 1
+    zb_headroom = _i64(count_leading_zeros(srdhm(x, _SQRT_HALF))) - 1
     rb = srmbpot(x, zb_headroom)
     zb_pow2_adj = saturating_sub(
         srmbpot(input_int_bits - zb_headroom, 31 - accum_bits), shifted_quarter
@@ -264,17 +273,17 @@ def log_x_for_x_greater_than_or_equal_to_1(x, input_int_bits, output_int_bits):
     r = np.minimum(ra, rb)
     pow2_adj = np.maximum(za_pow2_adj, zb_pow2_adj)
 
-    p = rounding_half_sum(r, sqrt_sqrt_half)
-    q_half = _sub(r, sqrt_sqrt_half)
+    p = rounding_half_sum(r, _SQRT_SQRT_HALF)
+    q_half = _sub(r, _SQRT_SQRT_HALF)
     q = _add(q_half, q_half)
     q_sq = srdhm(q, q)
-    num = _add(srdhm(q, r), srdhm(srdhm(q, q_sq), alpha_n))
+    num = _add(srdhm(q, r), srdhm(srdhm(q, q_sq), _LOG_ALPHA_N))
     denom_minus_one = _add(
-        srdhm(p, _add(_add(alpha_i, q), srdhm(alpha_d, q_sq))), srdhm(alpha_f, q)
+        srdhm(p, _add(_add(_LOG_ALPHA_I, q), srdhm(_LOG_ALPHA_D, q_sq))), srdhm(_LOG_ALPHA_F, q)
     )
     recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one)
     num_scaled = rescale(num, 0, accum_bits)
-    total = _add(srdhm(pow2_adj, log_2), srdhm(num_scaled, recip_denom))
+    total = _add(srdhm(pow2_adj, _LN_2), srdhm(num_scaled, recip_denom))
     return rescale(total, accum_bits, output_int_bits)
 
 

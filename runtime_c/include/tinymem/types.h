@@ -62,6 +62,23 @@ typedef struct {
     uint32_t bytes;
 } tm_tensor_desc;
 
+/*
+ * A compiled model seen through one generic interface (generated as `<prefix>_model` in
+ * model.c), so that the device agent and test harnesses need not know the model's prefix.
+ */
+typedef struct {
+    const char *name;           /* graph name */
+    const char *sha256;         /* SHA-256 of the source model file, hex */
+    int32_t num_inputs, num_outputs;
+    const tm_tensor_desc *inputs, *outputs;
+    void *(*input_ptr)(int32_t index);
+    const void *(*output_ptr)(int32_t index);
+    tm_status (*init)(void);
+    tm_status (*run)(void);
+    uint32_t arena_bytes;       /* static arena (activations, I/O, scratch) */
+    uint32_t state_bytes;       /* persistent state (0 for stateless models) */
+} tm_model;
+
 #define TM_ALIGN 16
 
 #endif /* TINYMEM_TYPES_H */

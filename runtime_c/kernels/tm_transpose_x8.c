@@ -1,0 +1,7 @@
+/* Transpose of 8-bit elements (any dtype of that size; see tinymem/transpose.h). */
+#include "tinymem/transpose.h"
+
+tm_status tm_transpose_x8(const tm_strided_copy *params, const void *input, void *output)
+{
+    return tm__strided_copy(params, input, output, 1);
+}

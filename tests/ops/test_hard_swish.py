@@ -1,0 +1,35 @@
+"""HARD_SWISH against TFLM: int8 (every input value; reluish multipliers with left and right
+shifts, several output scales; parallel operators of one model) and float."""
+
+import numpy as np
+
+from tests.ops.harness import check_tflite
+from tests.tflite_builder import T, build_model, single_op
+
+SHAPE = (1, 4, 4, 16)  # 256 elements: every int8 value once
+INT8_CASES = [  # ((input scale, zp), (output scale, zp))
+    ((0.05, -3), (0.04, -20)),
+    ((0.1, 30), (0.1, -100)),
+    ((0.004, -128), (0.003, -128)),   # reluish multiplier with a right shift
+    ((0.9, 5), (0.7, -90)),           # large input range: saturating left shifts
+    ((0.02, 0), (0.5, 0)),
+]
+
+
+def all_int8(seed):
+    return np.random.default_rng(seed).permutation(np.arange(-128, 128)).astype(np.int8).reshape(SHAPE)
+
+
+def test_int8(tmp_path):
+    tensors, ops = [], []
+    for qin, qout in INT8_CASES:
+        ops.append(("HARD_SWISH", [len(tensors)], [len(tensors) + 1]))
+        tensors += [T(SHAPE, "s8", *qin), T(SHAPE, "s8", *qout)]
+    m = build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+    check_tflite(m, [all_int8(i) for i in range(len(INT8_CASES))], tmp_path)
+
+
+def test_float(tmp_path):
+    x = (np.random.default_rng(0).standard_normal(SHAPE) * 4).astype(np.float32)
+    x.flat[:5] = (-3, 3, 0, -10, 10)
+    check_tflite(single_op("HARD_SWISH", [T(SHAPE, "f32")], [T(SHAPE, "f32")]), [x], tmp_path)

@@ -1,0 +1,30 @@
+"""TANH against TFLM: int8 (every input value; input scales from tiny to saturating, output
+zero point ignored as TFLM does; run as parallel operators of one model) and float."""
+
+import numpy as np
+
+from tests.ops.harness import check_tflite
+from tests.tflite_builder import T, build_model, single_op
+
+SHAPE = (1, 2, 8, 16)  # 256 elements: every int8 value once
+INT8_CASES = [(0.1, -3, 0), (0.02, 40, 0), (0.0039, -128, 0), (0.37, 0, 0), (2.5, 7, 0),
+              (16.0, 0, 0), (0.05, 1, 9)]  # (input scale, input zp, output zp)
+
+
+def all_int8(seed):
+    return np.random.default_rng(seed).permutation(np.arange(-128, 128)).astype(np.int8).reshape(SHAPE)
+
+
+def test_int8(tmp_path):
+    tensors, ops = [], []
+    for scale, zp, out_zp in INT8_CASES:
+        ops.append(("TANH", [len(tensors)], [len(tensors) + 1]))
+        tensors += [T(SHAPE, "s8", scale, zp), T(SHAPE, "s8", 1 / 128, out_zp)]
+    m = build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+    check_tflite(m, [all_int8(i) for i in range(len(INT8_CASES))], tmp_path)
+
+
+def test_float(tmp_path):
+    x = (np.random.default_rng(0).standard_normal(SHAPE) * 4).astype(np.float32)
+    x.flat[:4] = (-20, 0, 30, -1e-3)
+    check_tflite(single_op("TANH", [T(SHAPE, "f32")], [T(SHAPE, "f32")]), [x], tmp_path)

@@ -1,0 +1,44 @@
+"""`draw_timeline`: the memory timeline picture of a plan (steps on x, arena address on y).
+
+One rectangle per buffer (activations blue, scratch orange), labelled when it is large enough to
+hold text; a dashed line marks the lower bound and a red band the peak step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def draw_timeline(report: dict, png: Path, svg: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    matplotlib.rcParams["svg.hashsalt"] = "tinymem"  # deterministic SVG ids
+    mem, ram = report["memory"], report["ram"]
+    steps = max(len(report["ops"]), 1)
+    arena = max(ram["arena_bytes"], 1)
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
+    ax.axvspan(ram["peak_step"] - 0.5, ram["peak_step"] + 0.5, color="#f4cccc", zorder=0, label="peak step")
+    for b in mem["buffers"]:
+        color = "#6fa8dc" if b["kind"] == "activation" else "#f6b26b"
+        x, w = b["first"] - 0.45, b["last"] - b["first"] + 0.9
+        ax.add_patch(Rectangle((x, b["offset"]), w, b["bytes"], facecolor=color, edgecolor="#1c4587", lw=0.6))
+        if b["bytes"] > 0.06 * arena and w > 0.8:
+            label = b["tensors"][0] if b["tensors"] else b["name"]
+            ax.text(x + w / 2, b["offset"] + b["bytes"] / 2, f"{label[:24]}\n{b['bytes']:,} B",
+                    ha="center", va="center", fontsize=6, clip_on=True)
+    ax.axhline(ram["lower_bound_bytes"], color="k", ls="--", lw=0.8, label="lower bound")
+    ax.set_xlim(-0.5, steps - 0.5)
+    ax.set_ylim(0, arena * 1.05)
+    ax.set_xlabel("step (operator index)")
+    ax.set_ylabel("arena offset (bytes)")
+    ax.set_title(f"{report['model']['file']}: arena {ram['arena_bytes']:,} B, lower bound "
+                 f"{ram['lower_bound_bytes']:,} B, planner {mem['planner']}")
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, metadata={"Software": None})
+    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    plt.close(fig)
