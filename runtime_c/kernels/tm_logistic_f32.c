@@ -4,7 +4,7 @@
 #include "tinymem/fast_exp.h"
 #include "tinymem/logistic.h"
 
-static inline void tm_logistic4(const float v[4], float y[4])
+TM_ALWAYS_INLINE void tm_logistic4(const float v[4], float y[4])
 {
     float a[4], e[4], q[4];
     int j;
@@ -24,16 +24,19 @@ tm_status tm_logistic_f32(int32_t size, const float *input, float *output)
     if (size < 0)
         return TM_ERR_SHAPE;
     for (; i + 4 <= size; i += 4) {
-        memcpy(v, input + i, sizeof v);
+        for (int j = 0; j < 4; ++j)
+            v[j] = input[i + j];
         tm_logistic4(v, y);
-        memcpy(output + i, y, sizeof y);
+        for (int j = 0; j < 4; ++j)
+            output[i + j] = y[j];
     }
     if (i < size) { /* 1..3 left: pad the block */
-        const size_t rest = (size_t)(size - i) * sizeof(float);
-        memset(v, 0, sizeof v);
-        memcpy(v, input + i, rest);
+        const int32_t n = size - i;
+        for (int j = 0; j < 4; ++j)
+            v[j] = j < n ? input[i + j] : 0.0f;
         tm_logistic4(v, y);
-        memcpy(output + i, y, rest);
+        for (int j = 0; j < n; ++j)
+            output[i + j] = y[j];
     }
     return TM_OK;
 }

@@ -4,7 +4,7 @@
 #include "tinymem/fast_exp.h"
 #include "tinymem/tanh.h"
 
-static inline void tm_tanh4(const float x[4], float y[4])
+TM_ALWAYS_INLINE void tm_tanh4(const float x[4], float y[4])
 {
     float z[4], z2[4], e[4], big[4], small[4];
     int j;
@@ -37,16 +37,19 @@ tm_status tm_tanh_f32(int32_t size, const float *input, float *output)
     if (size < 0)
         return TM_ERR_SHAPE;
     for (; i + 4 <= size; i += 4) {
-        memcpy(x, input + i, sizeof x);
+        for (int j = 0; j < 4; ++j)
+            x[j] = input[i + j];
         tm_tanh4(x, y);
-        memcpy(output + i, y, sizeof y);
+        for (int j = 0; j < 4; ++j)
+            output[i + j] = y[j];
     }
     if (i < size) { /* 1..3 left: pad the block */
-        const size_t rest = (size_t)(size - i) * sizeof(float);
-        memset(x, 0, sizeof x);
-        memcpy(x, input + i, rest);
+        const int32_t n = size - i;
+        for (int j = 0; j < 4; ++j)
+            x[j] = j < n ? input[i + j] : 0.0f;
         tm_tanh4(x, y);
-        memcpy(output + i, y, rest);
+        for (int j = 0; j < n; ++j)
+            output[i + j] = y[j];
     }
     return TM_OK;
 }

@@ -81,10 +81,13 @@ def add_agent(add_out) -> Path:
     return build_host_agent(add_out, profile="release")
 
 
+FAKE_PAYLOAD = 2048
+
+
 @pytest.fixture(scope="session")
 def fake_agent(tmp_path_factory) -> Path:
-    """The stateful fake model with 512-byte frames (55 frames per 27 KiB transfer)."""
-    return build_fake_agent(tmp_path_factory.mktemp("fake"), max_payload=512)
+    """The stateful fake model with 2 KiB frames (14 frames per 27 KiB transfer)."""
+    return build_fake_agent(tmp_path_factory.mktemp("fake"), max_payload=FAKE_PAYLOAD)
 
 
 def build_fake_agent(dest: Path, profile: str = "release", max_payload: int | None = None) -> Path:

@@ -84,6 +84,12 @@ class BinaryOp(Op):
         ctx.add_node(self.name, ctx.inputs(op)[:2], ctx.outputs(op)[:1],
                      {"act": opts.get("fused_activation_function", "none")})
 
+    def import_onnx(self, ctx, node):
+        """ONNX Add / Sub / Mul: numpy broadcasting, constants laid out at compile time."""
+        from tinymem.frontend.onnx_attrs import elementwise
+
+        elementwise(self.name, ctx, node, {"act": "none"})
+
     def infer(self, node, g):
         return [tuple(np.broadcast_shapes(g.tensor(node.inputs[0]).shape, g.tensor(node.inputs[1]).shape))]
 

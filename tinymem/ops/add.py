@@ -98,6 +98,7 @@ def emit_add_sub(node, g, em, subtract: bool) -> str:
 class Add(BinaryOp):
     name = "add"
     tflite = ("ADD",)
+    onnx = ("Add",)
     fn = np.add
 
     def quantized(self, node, g, x1, x2):

@@ -80,6 +80,36 @@ class Pool2D(Op):
                                            f"arithmetic for input {x.shape}")
         activation_range(node.attrs["act"], y)  # raises for unsupported activations
 
+    def import_onnx(self, ctx, node):
+        """AveragePool / MaxPool, 1-D or 2-D: explicit pads (auto_pad, ceil_mode resolved);
+        count_include_pad=1 becomes a zero pad followed by an unpadded average."""
+        from tinymem.frontend.onnx_attrs import as_2d, output_2d, spatial_2d, window_pads
+
+        if len(node.output) > 1 and node.output[1]:
+            ctx.unsupported(node, "the Indices output")
+        kernel = [int(k) for k in ctx.attr(node, "kernel_shape")]
+        nsp = len(kernel)
+        strides = [int(s) for s in ctx.attr(node, "strides", [1] * nsp)]
+        dil = [int(d) for d in ctx.attr(node, "dilations", [1] * nsp)]
+        if any(d != 1 for d in dil):
+            ctx.unsupported(node, f"dilations {dil}")
+        ceil = bool(ctx.attr(node, "ceil_mode", 0))
+        x, (n, c, h, w) = as_2d(ctx, node.input[0])
+        begins, ends, _ = window_pads(ctx, node, ctx.shape(node.input[0])[2:], kernel, strides, dil, ceil)
+        b2, e2 = spatial_2d(begins, 0), spatial_2d(ends, 0)
+        if node.op_type == "AveragePool" and ctx.attr(node, "count_include_pad", 0) and any(b2 + e2):
+            if ceil:
+                ctx.unsupported(node, "count_include_pad=1 with ceil_mode=1")
+            padded = ctx.temp(f"{node.output[0]}_padded", (n, h + b2[0] + e2[0], w + b2[1] + e2[1], c),
+                              ctx.graph.tensor(x).dtype)
+            ctx.add_node("pad", [x], [padded], {"pads": [[0, 0], [b2[0], e2[0]], [b2[1], e2[1]], [0, 0]],
+                                                "value": 0.0}, suffix="pad")
+            x, b2, e2 = padded, [0, 0], [0, 0]
+        y, finish = output_2d(ctx, node.output[0])
+        ctx.add_node(self.name, [x], [y], {"kernel": spatial_2d(kernel, 1), "strides": spatial_2d(strides, 1),
+                                           "pads": [b2[0], b2[1], e2[0], e2[1]], "act": "none"})
+        finish()
+
     def infer(self, node, g):
         n, h, w, c = g.tensor(node.inputs[0]).shape
         kh, kw = node.attrs["kernel"]
@@ -129,6 +159,7 @@ class Pool2D(Op):
 class AveragePool2D(Pool2D):
     name = "average_pool2d"
     tflite = ("AVERAGE_POOL_2D",)
+    onnx = ("AveragePool",)
     kernel_prefix = "tm_average_pool2d"
 
     def reference(self, node, g, inputs):

@@ -52,6 +52,7 @@ def check_join(where: str, parts, whole, axis: int) -> None:
 class Concatenation(Op):
     name = "concatenation"
     tflite = ("CONCATENATION",)
+    onnx = ("Concat",)
 
     def import_tflite(self, ctx, op):
         o = ctx.options(op)
@@ -70,6 +71,17 @@ class Concatenation(Op):
             raise UnsupportedOperatorError(f"operator concatenation (node {node.name}): axis out of range")
         check_join(f"operator concatenation (node {node.name})", [g.tensor(t) for t in node.inputs],
                    out, node.attrs["axis"])
+
+    def import_onnx(self, ctx, node):
+        """Concat: every input in the order of the first run-time input, axis remapped."""
+        names = [n for n in node.input if n and 0 not in ctx.shape(n)]
+        rank = ctx.rank(node.output[0])
+        perm = next((ctx.perm(n) for n in names if not ctx.is_const(n)), tuple(range(rank)))
+        y = ctx.output(node.output[0], perm)
+        ins = [ctx.input(n, perm) for n in names]
+        if len(ins) == 1:
+            return ctx.add_node("identity", ins, [y])
+        ctx.add_node(self.name, ins, [y], {"axis": perm.index(int(ctx.attr(node, "axis")) % rank)})
 
     def infer(self, node, g):
         shapes = [g.tensor(t).shape for t in node.inputs]

@@ -253,6 +253,14 @@ def check_hybrid(node, g):
         raise UnsupportedOperatorError(f"{node.op} {node.name}: hybrid conv needs f32 activations/bias and s8 weights")
 
 
+def check_f32(node, g):
+    names = [node.inputs[0], node.inputs[1], node.outputs[0]] + ([node.input(2)] if node.input(2) else [])
+    if any(g.tensor(n).dtype != "f32" for n in names):
+        raise UnsupportedOperatorError(
+            f"{node.op} {node.name}: dtypes {[g.tensor(n).dtype for n in names]} are not supported "
+            "(int8, float32 or float32 with int8 weights)")
+
+
 def float_epilogue(y: np.ndarray, bias, rng) -> np.ndarray:
     """y (float32) + bias, then the activation clamp, in float32 like the kernels."""
     if bias is not None:
@@ -278,6 +286,7 @@ def is_pointwise(node, x_shape, out_hw, kh, kw) -> bool:
 class Conv2D(Op):
     name = "conv2d"
     tflite = ("CONV_2D",)
+    onnx = ("Conv",)
 
     def import_tflite(self, ctx, op):
         ins = ctx.inputs(op)
@@ -292,6 +301,41 @@ class Conv2D(Op):
         if len(x.shape) != 4 or len(w.shape) != 4 or x.shape[3] % w.shape[3] or w.shape[0] % (x.shape[3] // w.shape[3]):
             raise UnsupportedOperatorError(f"conv2d {node.name}: input {x.shape} / filter {w.shape} do not match")
         return x.shape, w.shape
+
+    def import_onnx(self, ctx, node):
+        """ONNX Conv (1-D or 2-D): group 1 or grouped -> conv2d with OIHW weights as OHWI;
+        group == C_in -> depthwise_conv2d with [C*M, 1, kh, kw] weights as [1, kh, kw, C*M]."""
+        from tinymem.frontend.onnx_attrs import as_2d, output_2d, spatial_2d, window_pads
+
+        x, w = node.input[0], node.input[1]
+        b = node.input[2] if len(node.input) > 2 else ""
+        rank = ctx.rank(x)
+        if rank not in (3, 4):
+            ctx.unsupported(node, f"a rank-{rank} input (1-D and 2-D convolutions are supported)")
+        wshape = ctx.shape(w)
+        c_in, c_out, group = ctx.shape(x)[1], wshape[0], int(ctx.attr(node, "group", 1))
+        kernel = [int(k) for k in ctx.attr(node, "kernel_shape", wshape[2:])]
+        nsp = rank - 2
+        strides = [int(s) for s in ctx.attr(node, "strides", [1] * nsp)]
+        dil = [int(d) for d in ctx.attr(node, "dilations", [1] * nsp)]
+        begins, ends, _ = window_pads(ctx, node, ctx.shape(x)[2:], kernel, strides, dil)
+        b2, e2 = spatial_2d(begins, 0), spatial_2d(ends, 0)
+        attrs = {"strides": spatial_2d(strides, 1), "dilations": spatial_2d(dil, 1),
+                 "pads": [b2[0], b2[1], e2[0], e2[1]], "act": "none"}
+        kh, kw = spatial_2d(kernel, 1)
+        if group == c_in and group > 1:
+            op = "depthwise_conv2d"
+            weights = ctx.weight(w, (1, 2, 3, 0) if nsp == 2 else (1, 2, 0), (1, kh, kw, c_out))
+            attrs["depth_multiplier"] = c_out // c_in
+        else:
+            op = self.name
+            if c_in % group or c_out % group:
+                ctx.unsupported(node, f"group {group} with {c_in} input and {c_out} output channels")
+            weights = ctx.weight(w, (0, 2, 3, 1) if nsp == 2 else (0, 2, 1), (c_out, kh, kw, c_in // group))
+        ins = [as_2d(ctx, x)[0], weights] + ([ctx.weight(b, (0,))] if b else [])
+        y, finish = output_2d(ctx, node.output[0])
+        ctx.add_node(op, ins, [y], attrs)
+        finish()
 
     def infer(self, node, g):
         xs, ws = self._shapes(node, g)
@@ -339,6 +383,7 @@ class Conv2D(Op):
         rng = activation_range(act_of(node), out)
         mode = self._mode(node, g)
         if mode == "f32":
+            check_f32(node, g)
             acc = conv_accumulate(x.astype(F32), w.astype(F32), node, out_hw)
             if bias is not None:
                 acc = acc + bias.astype(np.float64)
@@ -380,6 +425,7 @@ class Conv2D(Op):
         mode = self._mode(node, g)
         x_ptr, y_ptr = em.ptr(node.inputs[0]), em.ptr(node.outputs[0])
         if mode == "f32":
+            check_f32(node, g)
             p = em.params("tm_conv2d_params_f32", node,
                           f"{{{em.ptr(bias) if bias else 'NULL'}, {em.float_range(rng)}}}")
             scratch = em.scratch(node, size_query=f"tm_conv2d_f32_scratch_size(&{geom})")

@@ -21,9 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.conv2d import (F32, _wrap32, act_of, check_hybrid, check_int8, float_epilogue, folded_bias,
-                                geom_init, hybrid_scales, output_hw, quantize_asymmetric,
-                                requant_table, requant_tables, requantize, spatial_attrs, windows)
+from tinymem.ops.conv2d import (F32, _wrap32, act_of, check_f32, check_hybrid, check_int8,
+                                float_epilogue, folded_bias, geom_init, hybrid_scales, output_hw,
+                                quantize_asymmetric, requant_table, requant_tables, requantize,
+                                spatial_attrs, windows)
 from tinymem.ops.op import Op
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
@@ -64,7 +65,8 @@ class DepthwiseConv2D(Op):
         x, w = g.tensor(node.inputs[0]), g.tensor(node.inputs[1])
         mult = node.attrs.get("depth_multiplier", w.shape[-1] // max(x.shape[-1], 1))
         if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1 or w.shape[3] != x.shape[3] * mult:
-            raise UnsupportedOperatorError(f"depthwise_conv2d {node.name}: input {x.shape} / filter {w.shape} do not match")
+            raise UnsupportedOperatorError(
+                f"depthwise_conv2d {node.name}: input {x.shape} / filter {w.shape} do not match")
         return x.shape, w.shape
 
     def infer(self, node, g):
@@ -110,6 +112,7 @@ class DepthwiseConv2D(Op):
         rng = activation_range(act_of(node), out)
         mode = self._mode(node, g)
         if mode == "f32":
+            check_f32(node, g)
             acc = dw_accumulate(x.astype(F32), w.astype(F32), node, out_hw)
             if bias is not None:
                 acc = acc + bias.astype(np.float64)
@@ -149,6 +152,7 @@ class DepthwiseConv2D(Op):
         x_ptr, y_ptr = em.ptr(node.inputs[0]), em.ptr(node.outputs[0])
         wt = em.table(f"{node.name}_filter", w_cm, weight=True)
         if mode == "f32":
+            check_f32(node, g)
             pad = em.table(f"zeros_f32_{xs[3]}", np.zeros(xs[3], np.float32))
             p = em.params("tm_depthwise_conv2d_params_f32", node,
                           f"{{{em.ptr(bias) if bias else 'NULL'}, {em.float_range(rng)}, {pad}}}")

@@ -41,9 +41,42 @@ def dequantize(values, t) -> np.ndarray:
 class Dequantize(Op):
     name = "dequantize"
     tflite = ("DEQUANTIZE",)
+    onnx = ("DequantizeLinear",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        """DequantizeLinear. Of a constant: declared to the context as a quantized constant (per
+        tensor or per axis; uint8 shifted to int8), materialised where it is used as
+        dequantize(int constant) in that operand's layout. Of a run-time tensor: per tensor, and
+        the tensor's quantization must be these parameters (QuantizeLinear sets them)."""
+        from tinymem.frontend.onnx_attrs import qdq_params
+        from tinymem.ir import QuantParams
+
+        scale, zp = qdq_params(ctx, node, "input")
+        x = node.input[0]
+        zp = np.zeros(1, dtype=np.int64) if zp is None else zp.astype(np.int64)
+        q = ctx.const(x)
+        if q is not None:
+            q = np.asarray(q)
+            if q.dtype == np.uint8:
+                q, zp = (q.astype(np.int16) - 128).astype(np.int8), zp - 128
+            if q.dtype not in (np.int8, np.int16, np.int32):
+                ctx.unsupported(node, f"a {q.dtype} constant")
+            axis = int(ctx.attr(node, "axis", 1)) % max(q.ndim, 1) if scale.size > 1 else None
+            ctx.add_quantized_const(node.output[0], q, scale.reshape(-1), zp.reshape(-1), axis)
+            return
+        if scale.size != 1:
+            ctx.unsupported(node, "per-axis dequantization of a run-time tensor")
+        xi = ctx.input(x)
+        t = ctx.graph.tensor(xi)
+        zpv = int(zp.reshape(-1)[0]) - (128 if ctx.dtype(x) == "u8" and t.dtype == "s8" else 0)
+        if t.quant is None:
+            t.quant = QuantParams(float(scale.reshape(-1)[0]), zpv)
+        elif not (np.float32(t.scale) == scale.reshape(-1)[0] and t.zero_point == zpv):
+            ctx.unsupported(node, f"dequantizing {x!r} with parameters other than its quantization")
+        ctx.add_node(self.name, [xi], [ctx.output(node.output[0], ctx.perm(x), "f32")])
 
     def infer(self, node, g):
         return same_shape(node, g)

@@ -57,6 +57,7 @@ def effective_bias(w: np.ndarray, bias: np.ndarray | None, input_offset: int, w_
 class FullyConnected(Op):
     name = "fully_connected"
     tflite = ("FULLY_CONNECTED",)
+    onnx = ("Gemm", "MatMul")
 
     def import_tflite(self, ctx, op):
         opts = ctx.options(op)
@@ -66,6 +67,57 @@ class FullyConnected(Op):
         ctx.add_node(self.name, ctx.inputs(op)[:3], ctx.outputs(op)[:1],
                      {"act": opts.get("fused_activation_function", "none"),
                       "keep_num_dims": bool(opts.get("keep_num_dims", False))})
+
+    def import_onnx(self, ctx, node):
+        """Gemm (alpha, beta, transA, transB; C per output or broadcast) and MatMul with a constant
+        rank-1 or rank-2 B. Leading dims of A are batches; the output is reshaped to ONNX's."""
+        a, b = node.input[0], node.input[1]
+        if not ctx.is_const(b):
+            ctx.unsupported(node, "a non-constant B (weights) operand")
+        bshape = ctx.shape(b)
+        if len(bshape) > 2:
+            ctx.unsupported(node, f"a rank-{len(bshape)} (batched) B operand")
+        gemm = node.op_type == "Gemm"
+        alpha = float(ctx.attr(node, "alpha", 1.0)) if gemm else 1.0
+        beta = float(ctx.attr(node, "beta", 1.0)) if gemm else 1.0
+        trans_b = gemm and bool(ctx.attr(node, "transB", 0))
+        if len(bshape) == 1:
+            n_out, w = 1, ctx.weight(b, (0,), (1, bshape[0]))
+        else:
+            n_out = bshape[0] if trans_b else bshape[1]
+            w = ctx.weight(b, (0, 1) if trans_b else (1, 0))  # IR weights [out, in]
+        if alpha != 1.0:
+            wt = ctx.graph.tensor(w)
+            if not wt.is_const:
+                ctx.unsupported(node, "alpha != 1 with quantized weights")
+            w = ctx.graph.add_const(ctx.fresh(f"{b}_alpha"), (wt.data * np.float32(alpha)).astype(wt.data.dtype))
+        x = ctx.input(a, tuple(range(ctx.rank(a))))
+        if gemm and ctx.attr(node, "transA", 0):
+            x = ctx.transpose(x, (1, 0), hint=ctx.fresh(f"{a}_t"))
+        ins = [x, w]
+        c = node.input[2] if gemm and len(node.input) > 2 and node.input[2] else None
+        if c is not None and ctx.is_const(c) and int(np.prod(ctx.shape(c))) in (1, n_out) \
+                and (len(ctx.shape(c)) < 2 or ctx.shape(c)[0] == 1):
+            if ctx.const(c) is not None:
+                v = np.asarray(ctx.const(c), np.float32).reshape(-1) * np.float32(beta)
+                ins.append(ctx.graph.add_const(ctx.fresh(c), np.ascontiguousarray(np.broadcast_to(v, (n_out,)))))
+            elif beta == 1.0 and int(np.prod(ctx.shape(c))) == n_out:
+                ins.append(ctx.weight(c, tuple(range(ctx.rank(c))), (n_out,)))
+            else:
+                ctx.unsupported(node, "a quantized C with beta != 1")
+            c = None
+        out, oshape = node.output[0], ctx.shape(node.output[0])
+        if c is None and len(oshape) == 2 and len(bshape) == 2:
+            return ctx.add_node(self.name, ins, [ctx.output(out)], {"act": "none"})
+        rows = int(np.prod(oshape[:-1], dtype=np.int64)) if len(oshape) > 1 else 1
+        mid = ctx.temp(f"{out}_fc", (rows, n_out), ctx.dtype(out))
+        ctx.add_node(self.name, ins, [mid], {"act": "none"})
+        if c is None:
+            return ctx.add_node("reshape", [mid], [ctx.output(out)], suffix="reshape")
+        if beta != 1.0:
+            ctx.unsupported(node, "beta != 1 with a non-constant or full-matrix C")
+        (cb,), _ = ctx.broadcast([c], 2)
+        ctx.add_node("add", [mid, cb], [ctx.output(out)], {"act": "none"}, suffix="add_c")
 
     def infer(self, node, g):
         x, w = g.tensor(node.inputs[0]), g.tensor(node.inputs[1])

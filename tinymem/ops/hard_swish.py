@@ -65,9 +65,13 @@ def hard_swish_f32(values):
 class HardSwish(Op):
     name = "hard_swish"
     tflite = ("HARD_SWISH",)
+    onnx = ("HardSwish",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        ctx.unary(node, self.name)
 
     def infer(self, node, g):
         return same_shape(node, g)

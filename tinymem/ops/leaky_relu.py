@@ -51,10 +51,14 @@ def leaky_int(values, node, g):
 class LeakyRelu(Op):
     name = "leaky_relu"
     tflite = ("LEAKY_RELU",)
+    onnx = ("LeakyRelu",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1],
                      {"alpha": float(ctx.options(op).get("alpha", 0.2))})
+
+    def import_onnx(self, ctx, node):
+        ctx.unary(node, self.name, {"alpha": float(np.float32(ctx.attr(node, "alpha", 0.01)))})
 
     def infer(self, node, g):
         return same_shape(node, g)

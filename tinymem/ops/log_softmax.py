@@ -73,9 +73,15 @@ def log_softmax_f32(x: np.ndarray) -> np.ndarray:
 class LogSoftmax(Op):
     name = "log_softmax"
     tflite = ("LOG_SOFTMAX",)
+    onnx = ("LogSoftmax",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        from tinymem.frontend.onnx_attrs import last_axis_op
+
+        last_axis_op(self.name, ctx, node)
 
     def infer(self, node, g):
         return same_shape(node, g)

@@ -58,9 +58,13 @@ def logistic_f32(x):
 class Logistic(Op):
     name = "logistic"
     tflite = ("LOGISTIC",)
+    onnx = ("Sigmoid",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        ctx.unary(node, self.name)
 
     def infer(self, node, g):
         return same_shape(node, g)

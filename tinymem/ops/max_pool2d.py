@@ -21,6 +21,7 @@ from tinymem.quant.activation import activation_range, clamp
 class MaxPool2D(Pool2D):
     name = "max_pool2d"
     tflite = ("MAX_POOL_2D",)
+    onnx = ("MaxPool",)
     kernel_prefix = "tm_max_pool2d"
 
     def reference(self, node, g, inputs):

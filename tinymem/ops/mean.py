@@ -59,6 +59,7 @@ def collapse(shape: tuple[int, ...], axes: list[int]) -> tuple[int, int, int] | 
 class Mean(Op):
     name = "mean"
     tflite = ("MEAN",)
+    onnx = ("GlobalAveragePool", "ReduceMean")
 
     def import_tflite(self, ctx, op):
         ins = ctx.inputs(op)
@@ -84,6 +85,37 @@ class Mean(Op):
             raise UnsupportedOperatorError(f"{where}: integer mean needs per-tensor quantization")
         if y.size != int(np.prod(self.infer(node, g)[0], dtype=np.int64)):
             raise UnsupportedOperatorError(f"{where}: output shape {y.shape} does not match the reduction")
+
+    def import_onnx(self, ctx, node):
+        """GlobalAveragePool (mean over H, W keeping dims) and ReduceMean with constant axes."""
+        name = node.input[0]
+        rank = ctx.rank(name)
+        if node.op_type == "GlobalAveragePool":
+            axes, keep = list(range(2, rank)), True
+        else:
+            keep = bool(ctx.attr(node, "keepdims", 1))
+            if ctx.opset >= 18:
+                given = len(node.input) > 1 and node.input[1]
+                if given and ctx.const(node.input[1]) is None:
+                    ctx.unsupported(node, "non-constant axes")
+                axes = [int(a) for a in np.asarray(ctx.const(node.input[1])).reshape(-1)] if given else None
+            else:
+                axes = ctx.attr(node, "axes")
+            if not axes:
+                if ctx.attr(node, "noop_with_empty_axes", 0):
+                    return ctx.unary(node, "identity")
+                axes = list(range(rank))
+            axes = sorted({int(a) % rank for a in axes})
+        shape, perm = ctx.shape(name), ctx.perm(name)
+        if collapse(tuple(shape[p] for p in perm), [perm.index(a) for a in axes]) is None:
+            perm = tuple(range(rank))  # the kernel needs the reduced axes contiguous
+        if keep:
+            out_perm = perm
+        else:
+            rest = [p for p in perm if p not in axes]
+            out_perm = tuple(sorted(rest).index(p) for p in rest)
+        ctx.add_node(self.name, [ctx.input(name, perm)], [ctx.output(node.output[0], out_perm)],
+                     {"axes": sorted(perm.index(a) for a in axes), "keep_dims": keep})
 
     def infer(self, node, g):
         shape = g.tensor(node.inputs[0]).shape

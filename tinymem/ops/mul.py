@@ -36,7 +36,33 @@ def mul_params(node, g) -> tuple[int, int, int, int, int]:
 class Mul(BinaryOp):
     name = "mul"
     tflite = ("MUL",)
+    onnx = ("Mul", "BatchNormalization")
     fn = np.multiply
+
+    def import_onnx(self, ctx, node):
+        """Mul; BatchNormalization (inference) as x * s + t per channel, s = gamma / sqrt(var + eps),
+        t = beta - mean * s (compiler/fold_batchnorm.py folds them into a preceding conv/fc)."""
+        if node.op_type == "Mul":
+            return super().import_onnx(ctx, node)
+        if any(node.output[1:]) or ctx.attr(node, "training_mode", 0):
+            ctx.unsupported(node, "training mode")
+        vals = [ctx.const(n) for n in node.input[1:5]]
+        if any(v is None for v in vals):
+            ctx.unsupported(node, "non-constant scale, bias, mean or var")
+        gamma, beta, mean, var = (np.asarray(v, dtype=np.float64) for v in vals)
+        s = gamma / np.sqrt(var + float(np.float32(ctx.attr(node, "epsilon", 1e-5))))
+        t = beta - mean * s
+        name = node.input[0]
+        perm = ctx.perm(name)
+        shape = [1] * len(perm)
+        shape[perm.index(1) if len(perm) > 1 else 0] = -1  # the channel axis where it is stored
+        base = node.name or "batchnorm"
+        scale = ctx.graph.add_const(ctx.fresh(f"{base}_scale"), s.astype(np.float32).reshape(shape))
+        shift = ctx.graph.add_const(ctx.fresh(f"{base}_shift"), t.astype(np.float32).reshape(shape))
+        y = ctx.output(node.output[0], perm)
+        mid = ctx.temp(f"{node.output[0]}_scaled", ctx.graph.tensor(y).shape, "f32")
+        ctx.add_node(self.name, [ctx.input(name), scale], [mid], {"act": "none"})
+        ctx.add_node("add", [mid, shift], [y], {"act": "none"}, suffix="shift")
 
     def quantized(self, node, g, x1, x2):
         off1, off2, mult, shift, zp = mul_params(node, g)

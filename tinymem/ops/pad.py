@@ -44,6 +44,7 @@ def canonical_pads(shape, pads) -> tuple[list[int], list[int], list[int]]:
 class Pad(Op):
     name = "pad"
     tflite = ("PAD", "PADV2")
+    onnx = ("Pad",)
 
     def import_tflite(self, ctx, op):
         ins = ctx.inputs(op)
@@ -83,6 +84,32 @@ class Pad(Op):
             raise UnsupportedOperatorError(f"{where}: negative padding")
         if y.shape != self.infer(node, g)[0]:
             raise UnsupportedOperatorError(f"{where}: output shape {y.shape} != padded input shape")
+
+    def import_onnx(self, ctx, node):
+        """Pad mode "constant" with constant pads (>= 0), value and axes, remapped to the layout."""
+        name = node.input[0]
+        rank = ctx.rank(name)
+        mode = ctx.attr(node, "mode", "constant")
+        if mode != "constant":
+            ctx.unsupported(node, f"mode {mode!r}")
+        if ctx.opset < 11:
+            pads, value, axes = list(ctx.attr(node, "pads")), float(ctx.attr(node, "value", 0.0)), list(range(rank))
+        else:
+            operands = []
+            for i in (1, 2, 3):
+                n = node.input[i] if len(node.input) > i else ""
+                if n and ctx.const(n) is None:
+                    ctx.unsupported(node, "non-constant pads, constant_value or axes")
+                operands.append(None if not n else np.asarray(ctx.const(n)).reshape(-1))
+            pads = [int(p) for p in operands[0]]
+            value = operands[1][0].item() if operands[1] is not None and operands[1].size else 0
+            axes = list(range(rank)) if operands[2] is None else [int(a) % rank for a in operands[2]]
+        if any(p < 0 for p in pads):
+            ctx.unsupported(node, "negative pads (cropping)")
+        per_axis = {a: (pads[i], pads[i + len(axes)]) for i, a in enumerate(axes)}
+        perm = ctx.perm(name)
+        ctx.add_node(self.name, [ctx.input(name)], [ctx.output(node.output[0], perm)],
+                     {"pads": [list(per_axis.get(p, (0, 0))) for p in perm], "value": value})
 
     def infer(self, node, g):
         shape = g.tensor(node.inputs[0]).shape

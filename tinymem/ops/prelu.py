@@ -49,9 +49,15 @@ def alpha_period(g, node):
 class Prelu(Op):
     name = "prelu"
     tflite = ("PRELU",)
+    onnx = ("PRelu",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:2], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        from tinymem.frontend.onnx_attrs import elementwise
+
+        elementwise(self.name, ctx, node)
 
     def infer(self, node, g):
         return [tuple(np.broadcast_shapes(g.tensor(node.inputs[0]).shape, g.tensor(node.inputs[1]).shape))]

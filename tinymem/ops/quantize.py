@@ -58,9 +58,36 @@ def requantize(values, x, y) -> np.ndarray:
 class Quantize(Op):
     name = "quantize"
     tflite = ("QUANTIZE",)
+    onnx = ("QuantizeLinear",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        """QuantizeLinear of a float tensor, per-tensor scale and zero point (int8, uint8, int16).
+        A uint8 result read only by DequantizeLinear becomes int8 with zero point - 128 (the same
+        real values; TFLite kernels are int8). Rounding is TFLite's (half away from zero)."""
+        from tinymem.frontend.onnx_attrs import qdq_params
+        from tinymem.ir import QuantParams
+
+        scale, zp = qdq_params(ctx, node, "output")
+        if scale.size != 1:
+            ctx.unsupported(node, "per-axis quantization of a run-time tensor")
+        if zp is None:
+            zp = np.zeros((), dtype=np.int8 if ctx.attr(node, "output_dtype", 0) == 3 else np.uint8)
+        dtype = {np.dtype(np.int8): "s8", np.dtype(np.uint8): "u8", np.dtype(np.int16): "s16"}.get(zp.dtype)
+        if dtype is None:
+            ctx.unsupported(node, f"a {zp.dtype} output")
+        x, out = node.input[0], node.output[0]
+        if ctx.dtype(x) != "f32":
+            ctx.unsupported(node, f"a {ctx.dtype(x)} input")
+        zpv = int(zp.reshape(-1)[0])
+        if dtype == "u8" and not ctx.is_graph_output(out) and all(
+                c.op_type == "DequantizeLinear" for c in ctx.consumers(out)):
+            dtype, zpv = "s8", zpv - 128
+        perm = ctx.perm(x)
+        y = ctx.output(out, perm, dtype, QuantParams(float(scale.reshape(-1)[0]), zpv))
+        ctx.add_node(self.name, [ctx.input(x)], [y])
 
     def infer(self, node, g):
         return same_shape(node, g)

@@ -66,11 +66,33 @@ def relu_int(values, node, g):
 class Relu(Op):
     name = "relu"
     tflite = tuple(_TFLITE)
+    onnx = ("Relu", "Clip")
 
     def import_tflite(self, ctx, op):
         lo, hi, requant = _TFLITE[ctx.opcode]
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1],
                      {"min": lo, "max": hi, "requant": requant})
+
+    def import_onnx(self, ctx, node):
+        """Relu -> {min 0}; Clip(min, max) with constant bounds (inputs, or attrs before opset 11)."""
+        t = ctx.graph.tensor(ctx.input(node.input[0]))
+        if t.dtype != "f32" and t.quant is None:
+            ctx.unsupported(node, f"{node.op_type} of a plain (not quantized) {t.dtype} tensor")
+        if node.op_type == "Relu":
+            return ctx.unary(node, self.name, {"min": 0.0, "max": None, "requant": True})
+        if ctx.opset < 11:
+            lo, hi = ctx.attr(node, "min"), ctx.attr(node, "max")
+        else:
+            bounds = []
+            for i in (1, 2):
+                name = node.input[i] if len(node.input) > i else ""
+                if name and ctx.const(name) is None:
+                    ctx.unsupported(node, "a non-constant min/max")
+                bounds.append(float(np.asarray(ctx.const(name)).reshape(-1)[0]) if name else None)
+            lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            lo = hi  # ONNX: min(max(x, lo), hi) is hi everywhere
+        ctx.unary(node, self.name, {"min": lo, "max": hi, "requant": True})
 
     def infer(self, node, g):
         return same_shape(node, g)

@@ -12,10 +12,18 @@ from tinymem.ops.registry import register
 class Reshape(Op):
     name = "reshape"
     tflite = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+    onnx = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
     alias = True
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        """Reshape, Flatten, Squeeze, Unsqueeze: the shape comes from shape inference; the input
+        is read in the ONNX order (a layout-sensitive reshape of an NHWC tensor transposes first)."""
+        name = node.input[0]
+        x = ctx.input(name, tuple(range(ctx.rank(name))))
+        ctx.add_node(self.name, [x], [ctx.output(node.output[0])])
 
     def infer(self, node, g):
         return [g.tensor(node.outputs[0]).shape]

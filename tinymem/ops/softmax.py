@@ -77,10 +77,16 @@ def _rows(t) -> tuple[int, int]:
 class Softmax(Op):
     name = "softmax"
     tflite = ("SOFTMAX",)
+    onnx = ("Softmax",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1],
                      {"beta": float(ctx.options(op).get("beta", 1.0))})
+
+    def import_onnx(self, ctx, node):
+        from tinymem.frontend.onnx_attrs import last_axis_op
+
+        last_axis_op(self.name, ctx, node, {"beta": 1.0})
 
     def infer(self, node, g):
         return same_shape(node, g)

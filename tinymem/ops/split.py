@@ -21,6 +21,7 @@ from tinymem.ops.registry import register
 class Split(Op):
     name = "split"
     tflite = ("SPLIT", "SPLIT_V")
+    onnx = ("Split",)
 
     def import_tflite(self, ctx, op):
         g = ctx.graph
@@ -45,6 +46,28 @@ class Split(Op):
         if [t.shape[node.attrs["axis"]] for t in outs] != list(node.attrs["sizes"]):
             raise UnsupportedOperatorError(f"{where}: output sizes do not match attribute sizes")
         check_join(where, outs, x, node.attrs["axis"])
+
+    def import_onnx(self, ctx, node):
+        """Split by constant sizes (input from opset 13, attribute before), or into equal parts
+        (num_outputs from opset 18: the last part takes the remainder)."""
+        name = node.input[0]
+        rank = ctx.rank(name)
+        axis = int(ctx.attr(node, "axis", 0)) % rank
+        dim = ctx.shape(name)[axis]
+        outs = list(node.output)
+        if ctx.opset >= 13 and len(node.input) > 1 and node.input[1]:
+            if ctx.const(node.input[1]) is None:
+                ctx.unsupported(node, "non-constant split sizes")
+            sizes = [int(v) for v in np.asarray(ctx.const(node.input[1])).reshape(-1)]
+        elif ctx.opset < 13 and ctx.attr(node, "split") is not None:
+            sizes = [int(v) for v in ctx.attr(node, "split")]
+        else:
+            n = int(ctx.attr(node, "num_outputs", len(outs)))
+            part = -(-dim // n)
+            sizes = [part] * (n - 1) + [dim - part * (n - 1)]
+        perm = ctx.perm(name)
+        ctx.add_node(self.name, [ctx.input(name)], [ctx.output(o, perm) for o in outs],
+                     {"axis": perm.index(axis), "sizes": sizes})
 
     def infer(self, node, g):
         shape = list(g.tensor(node.inputs[0]).shape)

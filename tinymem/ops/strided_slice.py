@@ -106,6 +106,7 @@ def slice_counts(attrs) -> list[int]:
 class StridedSlice(Op):
     name = "strided_slice"
     tflite = ("STRIDED_SLICE", "SLICE")
+    onnx = ("Slice",)
 
     def import_tflite(self, ctx, op):
         g = ctx.graph
@@ -133,6 +134,33 @@ class StridedSlice(Op):
             raise UnsupportedOperatorError(
                 f"{ctx.node_name()}: the slice holds {count} elements but the output tensor "
                 f"{g.tensor(node.outputs[0]).shape} holds {g.tensor(node.outputs[0]).size}")
+
+    def import_onnx(self, ctx, node):
+        """Slice with constant starts/ends/axes/steps, clamped as ONNX does, in the input's order."""
+        name = node.input[0]
+        shape = ctx.shape(name)
+        vals = []
+        for i in range(1, 5):
+            n = node.input[i] if len(node.input) > i else ""
+            if n and ctx.const(n) is None:
+                ctx.unsupported(node, "non-constant starts/ends/axes/steps")
+            vals.append([int(v) for v in np.asarray(ctx.const(n)).reshape(-1)] if n else None)
+        starts, ends, axes, steps = vals
+        axes = list(range(len(starts))) if axes is None else [a % len(shape) for a in axes]
+        steps = steps or [1] * len(starts)
+        begin, end, stride = [0] * len(shape), list(shape), [1] * len(shape)
+        for a, st, en, sp in zip(axes, starts, ends, steps):
+            d = shape[a]
+            st, en = (st + d if st < 0 else st), (en + d if en < 0 else en)
+            if sp > 0:
+                st, en = min(max(st, 0), d), min(max(en, 0), d)
+            else:
+                st, en = min(max(st, 0), d - 1), min(max(en, -1), d - 1)
+            begin[a], end[a], stride[a] = st, en, sp
+        perm = ctx.perm(name)
+        ctx.add_node(self.name, [ctx.input(name)], [ctx.output(node.output[0], perm)],
+                     {"begin": [begin[p] for p in perm], "end": [end[p] for p in perm],
+                      "strides": [stride[p] for p in perm]})
 
     def infer(self, node, g):
         return [g.tensor(node.outputs[0]).shape]

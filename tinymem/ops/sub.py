@@ -19,6 +19,7 @@ from tinymem.ops.registry import register
 class Sub(BinaryOp):
     name = "sub"
     tflite = ("SUB",)
+    onnx = ("Sub",)
     fn = np.subtract
 
     def quantized(self, node, g, x1, x2):

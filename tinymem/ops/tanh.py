@@ -24,9 +24,13 @@ from tinymem.quant import fixedpoint as fp
 class Tanh(Op):
     name = "tanh"
     tflite = ("TANH",)
+    onnx = ("Tanh",)
 
     def import_tflite(self, ctx, op):
         ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+
+    def import_onnx(self, ctx, node):
+        ctx.unary(node, self.name)
 
     def infer(self, node, g):
         return same_shape(node, g)

@@ -62,6 +62,7 @@ def kernel_suffix(node, g, em) -> str:
 class Transpose(Op):
     name = "transpose"
     tflite = ("TRANSPOSE",)
+    onnx = ("Transpose",)
 
     def import_tflite(self, ctx, op):
         ins = ctx.inputs(op)
@@ -75,6 +76,14 @@ class Transpose(Op):
         node = ctx.add_node(self.name, ins[:1], ctx.outputs(op)[:1], {"perm": perm})
         if ctx.graph.tensor(node.outputs[0]).shape != self.infer(node, ctx.graph)[0]:
             raise UnsupportedOperatorError(f"{ctx.node_name()}: output shape does not match perm {perm}")
+
+    def import_onnx(self, ctx, node):
+        """ONNX Transpose costs nothing: its output is stored in the axis order that makes it the
+        input's bytes (an alias); a consumer needing another order converts once."""
+        name = node.input[0]
+        p = [int(v) for v in ctx.attr(node, "perm", list(range(ctx.rank(name)))[::-1])]
+        q = tuple(p.index(s) for s in ctx.perm(name))
+        ctx.add_node("identity", [ctx.input(name)], [ctx.output(node.output[0], q)])
 
     def infer(self, node, g):
         shape = g.tensor(node.inputs[0]).shape

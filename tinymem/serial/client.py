@@ -185,12 +185,10 @@ class DeviceClient:
             self._port.flush()
         except serial.SerialTimeoutException:
             raise _Disconnect("write timed out") from None
-        except (serial.SerialException, OSError) as e:
-            raise _Disconnect(str(e)) from None
+        except Exception as e:  # noqa: BLE001 - SerialException, OSError, termios.error (tcdrain on a dead pty)
+            raise _Disconnect(f"{type(e).__name__}: {e}") from None
 
     def _read(self) -> bytes:
-        import serial
-
         if self._port is None:
             raise _Disconnect("port closed")
         sock = getattr(self._port, "_socket", None)
@@ -207,8 +205,10 @@ class DeviceClient:
             return self._port.read(max(1, self._port.in_waiting))
         except (BlockingIOError, InterruptedError):
             return b""
-        except (serial.SerialException, OSError) as e:
-            raise _Disconnect(str(e)) from None
+        except _Disconnect:
+            raise
+        except Exception as e:  # noqa: BLE001 - SerialException, OSError, termios.error
+            raise _Disconnect(f"{type(e).__name__}: {e}") from None
 
     # ---- one request ----
 

@@ -14,10 +14,17 @@
 #define TINYMEM_FAST_EXP_H
 
 #include <stdint.h>
-#include <string.h>
+
+/* Force inlining where the compiler allows it: the four-lane helpers are only fast when their
+ * constants are hoisted out of the caller's loop. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define TM_ALWAYS_INLINE static inline
+#endif
 
 /* exp(r) for |r| <= ln2 / 2 */
-static inline float tm_expf_poly(float r)
+TM_ALWAYS_INLINE float tm_expf_poly(float r)
 {
     const float r2 = r * r;
     float p = 1.9875691500e-4f;
@@ -29,29 +36,32 @@ static inline float tm_expf_poly(float r)
     return p * r2 + r + 1.0f;
 }
 
-static inline void tm_fast_expf4(const float x[4], float e[4])
+/* float / bit-pattern views of four lanes (type punning through a union is defined in C99) */
+typedef union {
+    float f[4];
+    uint32_t u[4];
+} tm_f32x4_bits;
+
+TM_ALWAYS_INLINE void tm_fast_expf4(const float x[4], float e[4])
 {
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
-    float a[4], kf[4];
-    uint32_t kbits[4], ebits[4];
+    float a[4];
+    tm_f32x4_bits k, p;
     int j;
     for (j = 0; j < 4; ++j) {
         const float t = x[j] < -87.0f ? -87.0f : x[j];
         a[j] = t > 88.0f ? 88.0f : t;
     }
     for (j = 0; j < 4; ++j)
-        kf[j] = a[j] * 1.44269504088896341f + shifter;
-    memcpy(kbits, kf, sizeof kbits);
+        k.f[j] = a[j] * 1.44269504088896341f + shifter;
     for (j = 0; j < 4; ++j) {
-        const float k = kf[j] - shifter;
-        e[j] = tm_expf_poly((a[j] - k * 0.693359375f) - k * -2.12194440e-4f);
+        const float kf = k.f[j] - shifter;
+        p.f[j] = tm_expf_poly((a[j] - kf * 0.693359375f) - kf * -2.12194440e-4f);
     }
-    memcpy(ebits, e, sizeof ebits);
+    for (j = 0; j < 4; ++j) /* times 2^k (k in [-126, 127]); 0 below -87 */
+        p.u[j] = x[j] < -87.0f ? 0u : p.u[j] + (k.u[j] << 23);
     for (j = 0; j < 4; ++j)
-        ebits[j] += kbits[j] << 23; /* times 2^k, k in [-126, 127] */
-    memcpy(e, ebits, sizeof ebits);
-    for (j = 0; j < 4; ++j)
-        e[j] = x[j] < -87.0f ? 0.0f : e[j];
+        e[j] = p.f[j];
 }
 
 #endif /* TINYMEM_FAST_EXP_H */
