@@ -72,7 +72,7 @@ def main() -> int:
         metric = "AUC" if label == "AD" else "top-1"
         fmt = (lambda v: f"{v:.4f}") if label == "AD" else (lambda v: f"{100 * v:.2f} %")
         table.add_row(label, str(len(samples)), metric, fmt(a), fmt(b), "yes" if a == b else "NO")
-    Console().print(table)
+    Console(width=160).print(table)
     return 0
 
 

@@ -57,7 +57,7 @@ def main() -> int:
         macs = report["macs"]
         table.add_row(label, f"{macs:,}", f"{compile_s:.2f}", f"{ours:,}", f"{ours / macs:.2f}",
                       f"{theirs:,}", f"{theirs / macs:.2f}", f"{ours / theirs:.3f}")
-    Console().print(table)
+    Console(width=160).print(table)
     return 0
 
 

@@ -20,7 +20,7 @@ def tensor_info(t: Tensor) -> dict:
 
 
 def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: str,
-                 weights_bytes: int, tables_bytes: int, persistent_bytes: int = 0) -> dict:
+                 weights_bytes: int, tables_bytes: int) -> dict:
     ops = []
     for i, node in enumerate(g.nodes):
         op = get_op(node.op)
@@ -42,11 +42,12 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
         "macs": sum(o["macs"] for o in ops),
         "flash": {"weights_bytes": weights_bytes, "tables_bytes": tables_bytes,
                   "total_bytes": weights_bytes + tables_bytes},
-        "ram": {"arena_bytes": plan.arena_bytes, "persistent_bytes": persistent_bytes,
-                "total_bytes": plan.arena_bytes + persistent_bytes,
+        "ram": {"arena_bytes": plan.arena_bytes, "state_bytes": plan.state_bytes,
+                "persistent_bytes": plan.state_bytes, "total_bytes": plan.arena_bytes + plan.state_bytes,
                 "lower_bound_bytes": plan.lower_bound_bytes, "peak_step": plan.peak_step},
         "inputs": [tensor_info(g.tensor(n)) for n in g.inputs],
         "outputs": [tensor_info(g.tensor(n)) for n in g.outputs],
+        "state": [{**tensor_info(g.tensor(n)), "offset": off} for n, off in plan.state_offsets.items()],
         "ops": ops,
         "memory": {"alignment": plan.alignment, "planner": plan.planner, "optimal": plan.optimal,
                    "buffers": buffers},

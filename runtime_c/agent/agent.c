@@ -313,10 +313,16 @@ static size_t execute(tm_agent *ag, uint8_t type, uint16_t seq, const uint8_t *p
         if (len != 0)
             return reply_error(ag, type, seq, TM_AGENT_ERR_BAD_LENGTH, (int32_t)len, "RESET_STATE takes no payload");
         ag->outputs_valid = 0;
-        st = m->init();
-        ag->model_status = (int32_t)st;
-        if (st != TM_OK)
-            return reply_error(ag, type, seq, TM_AGENT_ERR_MODEL, (int32_t)st, "model init failed");
+        if (m->reset_state != NULL) {
+            st = m->reset_state();
+            if (st != TM_OK)
+                return reply_error(ag, type, seq, TM_AGENT_ERR_MODEL, (int32_t)st, "model reset_state failed");
+        } else {
+            st = m->init();
+            ag->model_status = (int32_t)st;
+            if (st != TM_OK)
+                return reply_error(ag, type, seq, TM_AGENT_ERR_MODEL, (int32_t)st, "model init failed");
+        }
         return reply(ag, type, seq, 0);
     }
 

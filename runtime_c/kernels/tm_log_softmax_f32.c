@@ -36,7 +36,13 @@ tm_status tm_log_softmax_f32(const tm_log_softmax_dims *dims, const float *input
                 sum += e[j];
         }
         const float log_sum = logf(sum);
-        for (c = 0; c < depth; ++c)
+        for (c = 0; c + 4 <= depth; c += 4) {
+            for (int j = 0; j < 4; ++j)
+                d[j] = in[c + j] - max - log_sum;
+            for (int j = 0; j < 4; ++j)
+                out[c + j] = d[j];
+        }
+        for (; c < depth; ++c)
             out[c] = in[c] - max - log_sum;
     }
     return TM_OK;

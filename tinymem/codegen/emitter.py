@@ -44,6 +44,8 @@ class Emitter:
         t = self.g.tensor(tensor)
         if t.is_const:
             return self.table(tensor, t.data, weight=True)
+        if t.persistent:
+            return f"(({c_type(t.dtype)} *)(tm_state + {self.plan.state_offsets[tensor]}u))"
         return f"(({c_type(t.dtype)} *)(tm_arena + {self.offset_macro(tensor)}))"
 
     def scratch(self, node: Node, size_query: str | None = None) -> str:

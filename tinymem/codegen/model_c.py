@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from tinymem.codegen.cnames import c_array_body, c_float
 from tinymem.codegen.emitter import Emitter
-from tinymem.ir import Graph, Tensor, c_type
+import numpy as np
+
+from tinymem.ir import Graph, Tensor, c_type, np_dtype
 from tinymem.memory import MemoryPlan
 from tinymem.ops import get_op
 
@@ -28,6 +30,18 @@ def _desc(t: Tensor) -> str:
     zp = t.zero_point if t.quant is not None else 0
     return (f'    {{"{t.name}", {len(t.shape)}, {{{", ".join(map(str, dims))}}}, {DTYPE_ENUM[t.dtype]}, '
             f"{scale}, {zp}, {t.nbytes}u}},")
+
+
+def _reset_line(em: Emitter, t: Tensor, offset: int) -> str:
+    """C statement putting persistent tensor t at `offset` of tm_state back to its initial value."""
+    fill = t.zero_point if t.quant is not None else 0
+    if t.init is None and fill == 0:
+        return f"    memset(tm_state + {offset}u, 0, {t.nbytes}u); /* {t.name} */\n"
+    if t.init is None and t.dtype in ("s8", "u8"):
+        return f"    memset(tm_state + {offset}u, {fill & 0xFF}, {t.nbytes}u); /* {t.name} */\n"
+    init = t.init if t.init is not None else np.full(t.shape, fill, dtype=np_dtype(t.dtype))
+    table = em.table(f"{t.name}_init", np.asarray(init, dtype=np_dtype(t.dtype)).reshape(t.shape))
+    return f"    memcpy(tm_state + {offset}u, {table}, {t.nbytes}u); /* {t.name} */\n"
 
 
 def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256: str = "") -> ModelSources:
@@ -65,8 +79,15 @@ extern const tm_tensor_desc {prefix}_outputs[{P}_NUM_OUTPUTS];
 void *{prefix}_input_ptr(int32_t i);
 const void *{prefix}_output_ptr(int32_t i);
 
-/* Prepare the model (call once). */
+#define {P}_STATE_BYTES {plan.state_bytes}u
+
+/* Prepare the model (call once); also resets the state. */
 tm_status {prefix}_init(void);
+/* Put the persistent state (kept between runs) back to its initial value. */
+tm_status {prefix}_reset_state(void);
+/* Copy the state out / in ({P}_STATE_BYTES bytes), e.g. to checkpoint it in flash. */
+tm_status {prefix}_state_save(void *dst, uint32_t bytes);
+tm_status {prefix}_state_load(const void *src, uint32_t bytes);
 /* Run one inference on the current inputs. */
 tm_status {prefix}_run(void);
 
@@ -75,6 +96,7 @@ extern const tm_model {prefix}_model;
 
 #endif
 """
+    reset_lines = "".join(_reset_line(em, g.tensor(n), off) for n, off in plan.state_offsets.items())
     init_checks = "".join(f"    if ({c})\n        return TM_ERR_SCRATCH;\n" for c in em.init_checks)
     offsets = "\n".join(f"#define {m} {o}u" for m, o in em.offsets.items())
     in_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
@@ -84,6 +106,7 @@ extern const tm_model {prefix}_model;
     model_c = f"""{provenance}
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "model.h"
 #include "weights.h"
@@ -93,6 +116,9 @@ extern const tm_model {prefix}_model;
 
 /* The arena: every activation, input, output and scratch buffer, at planned offsets. */
 static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
+
+/* Persistent state: survives between runs, never shared with other buffers. */
+static uint8_t tm_state[{P}_STATE_BYTES > 0 ? {P}_STATE_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
 
 /* Buffer offsets in the arena. */
 {offsets}
@@ -123,9 +149,30 @@ const void *{prefix}_output_ptr(int32_t i)
     }}
 }}
 
+tm_status {prefix}_reset_state(void)
+{{
+{reset_lines}    return TM_OK;
+}}
+
+tm_status {prefix}_state_save(void *dst, uint32_t bytes)
+{{
+    if (bytes != {P}_STATE_BYTES)
+        return TM_ERR_PARAM;
+    memcpy(dst, tm_state, {P}_STATE_BYTES);
+    return TM_OK;
+}}
+
+tm_status {prefix}_state_load(const void *src, uint32_t bytes)
+{{
+    if (bytes != {P}_STATE_BYTES)
+        return TM_ERR_PARAM;
+    memcpy(tm_state, src, {P}_STATE_BYTES);
+    return TM_OK;
+}}
+
 tm_status {prefix}_init(void)
 {{
-{init_checks}    return TM_OK;
+{init_checks}    return {prefix}_reset_state();
 }}
 
 tm_status {prefix}_run(void)
@@ -136,7 +183,8 @@ tm_status {prefix}_run(void)
 
 const tm_model {prefix}_model = {{
     "{g.name}", "{sha256}", {P}_NUM_INPUTS, {P}_NUM_OUTPUTS, {prefix}_inputs, {prefix}_outputs,
-    {prefix}_input_ptr, {prefix}_output_ptr, {prefix}_init, {prefix}_run, {P}_ARENA_BYTES, 0u,
+    {prefix}_input_ptr, {prefix}_output_ptr, {prefix}_init, {prefix}_run, {prefix}_reset_state,
+    {P}_ARENA_BYTES, {P}_STATE_BYTES,
 }};
 """
     decls, defs = [], []

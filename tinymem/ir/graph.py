@@ -46,6 +46,10 @@ class Tensor:
     dtype: str
     quant: QuantParams | None = None
     data: np.ndarray | None = None  # set for constants (they live in flash)
+    #: State that survives between runs (its own RAM region, never reused); nodes may write it.
+    persistent: bool = False
+    #: Initial value of persistent state (None: the zero point, or 0.0 for float).
+    init: np.ndarray | None = None
 
     def __post_init__(self):
         self.shape = tuple(int(d) for d in self.shape)

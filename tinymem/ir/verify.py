@@ -13,7 +13,7 @@ def verify(g: Graph) -> Graph:
 
     Returns the graph so that it can be chained; raises IRError naming the first defect.
     """
-    defined = set(g.inputs) | {n for n, t in g.tensors.items() if t.is_const}
+    defined = set(g.inputs) | {n for n, t in g.tensors.items() if t.is_const or t.persistent}
     for name in g.inputs:
         if name not in g.tensors:
             raise IRError(f"graph input {name!r} has no tensor")
@@ -26,7 +26,7 @@ def verify(g: Graph) -> Graph:
             if t not in defined:
                 raise IRError(f"node {node.name} reads {t!r} before it is produced")
         for t in node.outputs:
-            if t in defined:
+            if t in defined and not g.tensors[t].persistent:
                 raise IRError(f"tensor {t!r} is produced twice (second time by {node.name})")
             if t not in g.tensors:
                 raise IRError(f"node {node.name} writes unknown tensor {t!r}")

@@ -43,7 +43,7 @@ def buffer_lifetimes(g: Graph) -> list[Buffer]:
 
     def touch(tensor: str, step: int):
         t = g.tensor(tensor)
-        if t.is_const:
+        if t.is_const or t.persistent:
             return
         r = roots.get(tensor, tensor)
         b = buffers.get(r)

@@ -12,12 +12,13 @@ Every plan is checked against the lower bound: the most bytes live at any one st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tinymem.errors import TinymemError
 from tinymem.ir import Graph
 from tinymem.memory.heuristics import align_up, arena_size, best_fit, greedy_by_breadth, greedy_by_size
 from tinymem.memory.lifetimes import Buffer, buffer_lifetimes
+from tinymem.memory.state import plan_state
 
 HEURISTICS = {"greedy-size": greedy_by_size, "greedy-breadth": greedy_by_breadth, "best-fit": best_fit}
 PLANNERS = [*HEURISTICS, "exact", "auto"]
@@ -33,6 +34,8 @@ class MemoryPlan:
     alignment: int
     planner: str
     optimal: bool  # the arena equals the lower bound, or CP-SAT proved it optimal
+    state_offsets: dict[str, int] = field(default_factory=dict)  # persistent tensor -> offset
+    state_bytes: int = 0
 
     def offset_of(self, tensor: str) -> int:
         for b in self.buffers:
@@ -84,7 +87,9 @@ def plan_memory(g: Graph, alignment: int = 16, planner: str = "auto", time_limit
     peak_step = max(range(len(live)), key=live.__getitem__)
     used, offsets, optimal = place(buffers, alignment, planner, live[peak_step], time_limit)
     arena = arena_size(buffers, offsets, alignment)
-    return MemoryPlan(buffers, offsets, arena, live[peak_step], peak_step, alignment, used, optimal)
+    state_offsets, state_bytes = plan_state(g, alignment)
+    return MemoryPlan(buffers, offsets, arena, live[peak_step], peak_step, alignment, used, optimal,
+                      state_offsets, state_bytes)
 
 
 def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM") -> None:

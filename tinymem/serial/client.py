@@ -328,7 +328,7 @@ class DeviceClient:
         return self._info
 
     def reset_state(self) -> None:
-        """Reset the model's persistent state (calls its init())."""
+        """Reset the model's persistent state (the device calls the model's reset_state())."""
         self._transact(Msg.RESET_STATE)
 
     def _check_inputs(self, inputs, info: DeviceInfo) -> list[np.ndarray]:

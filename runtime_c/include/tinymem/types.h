@@ -75,6 +75,7 @@ typedef struct {
     const void *(*output_ptr)(int32_t index);
     tm_status (*init)(void);
     tm_status (*run)(void);
+    tm_status (*reset_state)(void);
     uint32_t arena_bytes;       /* static arena (activations, I/O, scratch) */
     uint32_t state_bytes;       /* persistent state (0 for stateless models) */
 } tm_model;

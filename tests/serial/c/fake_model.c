@@ -1,7 +1,7 @@
 /*
  * A hand-written tm_model for the serial tests, served by the device agent with the host port.
  *
- *  - stateful: a run counter (state_bytes 4) that RESET_STATE (init) sets to 0 and every run
+ *  - stateful: a run counter (state_bytes 4) that RESET_STATE (reset_state) sets to 0 and every run
  *    increments, so a RUN executed twice shows up in the outputs;
  *  - in place: output 0 lives in the same bytes as input 0 (as an arena planner may place them),
  *    so a run clobbers its inputs;
@@ -46,10 +46,15 @@ static const void *fake_output_ptr(int32_t i)
     return i == 0 ? (const void *)fake_arena : (i == 1 ? (const void *)(fake_arena + FAKE_N + 8u) : NULL);
 }
 
-static tm_status fake_init(void)
+static tm_status fake_reset_state(void)
 {
     fake_counter = 0;
     return TM_OK;
+}
+
+static tm_status fake_init(void)
+{
+    return fake_reset_state();
 }
 
 static tm_status fake_run(void)
@@ -77,7 +82,7 @@ static tm_status fake_params_changed(void)
 
 static const tm_model fake_model = {
     "fake_stateful", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 2, 2,
-    fake_inputs, fake_outputs, fake_input_ptr, fake_output_ptr, fake_init, fake_run,
+    fake_inputs, fake_outputs, fake_input_ptr, fake_output_ptr, fake_init, fake_run, fake_reset_state,
     (uint32_t)sizeof fake_arena, 4u,
 };
 
