@@ -230,9 +230,10 @@ def verify_cmd(model, data, n_random, seed, atol, input_shapes, consts, board):
 
 def _register_subcommands():
     from tinymem.boards.cli import boards_cmd, build_cmd
+    from tinymem.serial.cli import device, flash
 
-    cli.add_command(build_cmd)
-    cli.add_command(boards_cmd)
+    for command in (build_cmd, boards_cmd, flash, device):
+        cli.add_command(command)
 
 
 _register_subcommands()

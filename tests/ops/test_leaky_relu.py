@@ -6,7 +6,7 @@ import numpy as np
 from tests.ops.harness import check_tflite
 from tests.tflite_builder import T, build_model
 
-SHAPE = (1, 4, 4, 16)  # 256 elements: every int8 value once
+SHAPE = (1, 7, 37)  # 259 elements: not a multiple of the 4 / 8 / 16 blocks
 
 
 def parallel(cases):
@@ -19,7 +19,11 @@ def parallel(cases):
 
 
 def all_int8(seed):
-    return np.random.default_rng(seed).permutation(np.arange(-128, 128)).astype(np.int8).reshape(SHAPE)
+    """Every int8 value once (shuffled), then a few more: 259 elements, so that the unrolled /
+    blocked kernels also run their tails."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 3)])
+    return x.astype(np.int8).reshape(SHAPE)
 
 
 INT8_CASES = [(0.2, (0.05, -3), (0.04, -20)), (0.01, (0.1, 30), (0.1, 30)),

@@ -6,7 +6,7 @@ import numpy as np
 from tests.ops.harness import check_tflite
 from tests.tflite_builder import T, build_model, single_op
 
-SHAPE = (1, 4, 4, 16)  # 256 elements: every int8 value once
+SHAPE = (1, 3, 5, 19)  # 285 elements, 19 channels: blocks of 4 with tails
 
 
 def parallel(cases):
@@ -24,10 +24,11 @@ def parallel(cases):
 
 def test_int8(tmp_path):
     rng = np.random.default_rng(0)
-    x = rng.permutation(np.arange(-128, 128)).astype(np.int8).reshape(SHAPE)
+    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 29)])
+    x = x.astype(np.int8).reshape(SHAPE)  # every int8 value
     cases, feeds = [], []
-    for shape, const in [((1, 1, 16), True), ((16,), True), ((4, 4, 16), True), ((4, 1, 16), True),
-                         ((1, 1, 16), False)]:
+    for shape, const in [((1, 1, 19), True), ((19,), True), ((3, 5, 19), True), ((3, 1, 19), True),
+                         ((1, 1, 19), False)]:
         alpha = rng.integers(-128, 128, shape).astype(np.int8)
         cases.append((T(SHAPE, "s8", 0.05, -7), T(shape, "s8", 0.01, 3, data=alpha if const else None),
                       T(SHAPE, "s8", 0.04, 10)))
@@ -38,8 +39,8 @@ def test_int8(tmp_path):
 def test_int16(tmp_path):
     rng = np.random.default_rng(6)
     x = rng.integers(-32768, 32768, SHAPE).astype(np.int16)
-    alpha = rng.integers(-128, 128, (16,)).astype(np.int8)
-    m = single_op("PRELU", [T(SHAPE, "s16", 0.001, 0), T((16,), "s8", 0.02, 0, data=alpha)],
+    alpha = rng.integers(-128, 128, (19,)).astype(np.int8)
+    m = single_op("PRELU", [T(SHAPE, "s16", 0.001, 0), T((19,), "s8", 0.02, 0, data=alpha)],
                   [T(SHAPE, "s16", 0.0015, 0)])
     check_tflite(m, [x], tmp_path)
 
@@ -48,5 +49,5 @@ def test_float(tmp_path):
     rng = np.random.default_rng(7)
     x = (rng.standard_normal(SHAPE) * 3).astype(np.float32)
     cases = [(T(SHAPE, "f32"), T(s, "f32", data=rng.uniform(-1, 1, s).astype(np.float32)), T(SHAPE, "f32"))
-             for s in [(1, 1, 16), (4, 1, 16)]]
+             for s in [(1, 1, 19), (3, 1, 19)]]
     check_tflite(parallel(cases), [x, x], tmp_path)

@@ -6,13 +6,17 @@ import numpy as np
 from tests.ops.harness import check_tflite
 from tests.tflite_builder import T, build_model, single_op
 
-SHAPE = (1, 2, 8, 16)  # 256 elements: every int8 value once
+SHAPE = (1, 7, 37)  # 259 elements: not a multiple of the 4 / 8 / 16 blocks
 INT8_CASES = [(0.1, -3, 0), (0.02, 40, 0), (0.0039, -128, 0), (0.37, 0, 0), (2.5, 7, 0),
               (16.0, 0, 0), (0.05, 1, 9)]  # (input scale, input zp, output zp)
 
 
 def all_int8(seed):
-    return np.random.default_rng(seed).permutation(np.arange(-128, 128)).astype(np.int8).reshape(SHAPE)
+    """Every int8 value once (shuffled), then a few more: 259 elements, so that the unrolled /
+    blocked kernels also run their tails."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 3)])
+    return x.astype(np.int8).reshape(SHAPE)
 
 
 def test_int8(tmp_path):

@@ -259,8 +259,8 @@ class BootloaderDouble:
             a = self._address()
             if a is None:
                 return
-            self._put([ACK])
-            self.go_address = a
+            self.go_address = a  # before the ACK: the host may look right after it
             self.synced = False  # "jumped": the firmware runs now
+            self._put([ACK])
         else:  # protection commands: accepted, no effect here
             self._put([ACK])

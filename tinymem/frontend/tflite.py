@@ -28,6 +28,9 @@ TENSOR_TYPES = {
     0: ("f32", np.float32), 1: ("f16", np.float16), 2: ("s32", np.int32), 3: ("u8", np.uint8),
     4: ("s64", np.int64), 6: ("bool", np.bool_), 7: ("s16", np.int16), 9: ("s8", np.int8),
 }
+#: TensorType RESOURCE: a VAR_HANDLE's handle. It holds no data and gets no IR tensor; the resource
+#: variable it names becomes a persistent tensor (see tinymem/ops/var_handle.py).
+RESOURCE_TYPE = 13
 
 
 def _snake(name: str) -> str:
@@ -37,13 +40,22 @@ def _snake(name: str) -> str:
 class TFLiteContext:
     """What an operator module's `import_tflite` gets: the graph being built and accessors."""
 
-    def __init__(self, graph: Graph, model, subgraph, names: list[str]):
+    def __init__(self, graph: Graph, model, subgraph, names: list[str], shared: dict | None = None):
         self.graph = graph
         self.model = model
         self.subgraph = subgraph
         self.names = names  # TFLite tensor index -> IR tensor name
         self.index = 0
         self.opcode = ""
+        #: Model-wide state shared by the contexts of all subgraphs (e.g. resource variables).
+        self.shared = shared if shared is not None else {}
+
+    def load_subgraph(self, index: int) -> Graph:
+        """Subgraph `index` of the model imported as its own Graph (for control-flow operators such
+        as CALL_ONCE); its context shares `self.shared` with this one. Not pruned."""
+        if not 0 <= index < self.model.SubgraphsLength():
+            raise ModelFormatError(f"node {self.node_name()}: subgraph {index} does not exist")
+        return _import_subgraph(self.model, index, f"{self.graph.name}_subgraph{index}", {}, self.shared)
 
     def inputs(self, op) -> list[str]:
         return [self.names[i] if i >= 0 else "" for i in op.InputsAsNumpy()]
@@ -89,8 +101,10 @@ class TFLiteContext:
         return out
 
 
-def _tensor(model, t, name: str, input_shapes: dict) -> Tensor:
+def _tensor(model, t, name: str, input_shapes: dict) -> Tensor | None:
     ttype = t.Type()
+    if ttype == RESOURCE_TYPE:
+        return None
     if ttype not in TENSOR_TYPES:
         raise UnsupportedOperatorError(f"tensor {name!r}: unsupported TFLite tensor type {ttype}")
     dtype, npdt = TENSOR_TYPES[ttype]
@@ -113,44 +127,64 @@ def _tensor(model, t, name: str, input_shapes: dict) -> Tensor:
         if len(raw) != expected:
             raise ModelFormatError(f"constant {name!r} holds {len(raw)} bytes, its shape needs {expected}")
         data = np.frombuffer(raw, dtype=npdt).reshape(shape).copy()
-    return Tensor(name, shape, dtype, quant, data)
+    tensor = Tensor(name, shape, dtype, quant, data)
+    if t.IsVariable() and data is None:
+        # A variable tensor (LSTM / SVDF state): persistent. TFLM resets int8 variables to their
+        # zero point and every other type to zero bytes.
+        tensor.persistent = True
+        if dtype != "s8" and quant is not None and tensor.zero_point != 0:
+            tensor.init = np.zeros(shape, dtype=npdt)
+    return tensor
+
+
+def _import_subgraph(model, index: int, graph_name: str, input_shapes: dict, shared: dict) -> Graph:
+    """Tensors and operators of subgraph `index` as a Graph (not pruned)."""
+    subgraph = model.Subgraphs(index)
+    graph = Graph(graph_name)
+    names: list[str] = []
+    used: set[str] = set()
+    for i in range(subgraph.TensorsLength()):
+        base = subgraph.Tensors(i).Name().decode("utf-8", "replace") or f"t{i}"
+        name, k = base, 1
+        while name in used:
+            name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        names.append(name)
+        tensor = _tensor(model, subgraph.Tensors(i), name, input_shapes)
+        if tensor is not None:
+            graph.add_tensor(tensor)
+    graph.inputs = [names[i] for i in subgraph.InputsAsNumpy()]
+    graph.outputs = [names[i] for i in subgraph.OutputsAsNumpy()]
+    ctx = TFLiteContext(graph, model, subgraph, names, shared)
+    for i in range(subgraph.OperatorsLength()):
+        op = subgraph.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        opcode = OPCODE_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "CUSTOM")
+        if opcode == "CUSTOM":
+            opcode = f"CUSTOM:{code.CustomCode().decode()}"
+        impl = tflite_op(opcode)
+        ctx.index, ctx.opcode = i, opcode
+        if impl is None:
+            raise UnsupportedOperatorError(
+                f"unsupported operator {opcode} (node {ctx.node_name()}); "
+                f"supported TFLite operators: {', '.join(supported('tflite'))}")
+        impl.import_tflite(ctx, op)
+    return graph
 
 
 def load_tflite(data: bytes, filename: str, input_shapes: dict) -> Graph:
     try:
         model = tflite.Model.GetRootAsModel(data, 0)
         subgraph = model.Subgraphs(0)
-        n_tensors, n_ops = subgraph.TensorsLength(), subgraph.OperatorsLength()
-        raw_names = [subgraph.Tensors(i).Name().decode("utf-8", "replace") for i in range(n_tensors)]
+        for i in range(subgraph.TensorsLength()):
+            subgraph.Tensors(i).Name().decode("utf-8", "replace")
+        subgraph.OperatorsLength()
     except Exception as e:  # flatbuffers raises bare struct/index errors on damaged files
         raise ModelFormatError(f"{filename}: corrupt or truncated TFLite flatbuffer ({type(e).__name__})") from None
-    if model.SubgraphsLength() > 1:
-        # Extra subgraphs only serve control flow (CALL_ONCE, WHILE, IF); handled by those ops.
-        pass
-    graph = Graph(re.sub(r"\W", "_", filename.rsplit(".", 1)[0]))
-    names = []
-    for i, raw in enumerate(raw_names):
-        name = graph.fresh_name(raw or f"t{i}")
-        names.append(name)
+    # Subgraphs other than 0 only serve control flow (CALL_ONCE, ...): the operators that use them
+    # import them through TFLiteContext.load_subgraph.
     try:
-        for i in range(n_tensors):
-            graph.add_tensor(_tensor(model, subgraph.Tensors(i), names[i], input_shapes))
-        graph.inputs = [names[i] for i in subgraph.InputsAsNumpy()]
-        graph.outputs = [names[i] for i in subgraph.OutputsAsNumpy()]
-        ctx = TFLiteContext(graph, model, subgraph, names)
-        for i in range(n_ops):
-            op = subgraph.Operators(i)
-            code = model.OperatorCodes(op.OpcodeIndex())
-            opcode = OPCODE_NAMES.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "CUSTOM")
-            if opcode == "CUSTOM":
-                opcode = f"CUSTOM:{code.CustomCode().decode()}"
-            impl = tflite_op(opcode)
-            ctx.index, ctx.opcode = i, opcode
-            if impl is None:
-                raise UnsupportedOperatorError(
-                    f"unsupported operator {opcode} (node {ctx.node_name()}); "
-                    f"supported TFLite operators: {', '.join(supported('tflite'))}")
-            impl.import_tflite(ctx, op)
+        graph = _import_subgraph(model, 0, re.sub(r"\W", "_", filename.rsplit(".", 1)[0]), input_shapes, {})
     except (ModelFormatError, UnsupportedOperatorError):
         raise
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as e:

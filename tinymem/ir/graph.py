@@ -145,8 +145,9 @@ class Graph:
         self.outputs = [new if t == old else t for t in self.outputs]
 
     def prune(self) -> None:
-        """Drop nodes whose outputs nobody needs and tensors nobody references."""
-        live = set(self.outputs)
+        """Drop nodes whose outputs nobody needs and tensors nobody references. Writes to
+        persistent tensors (state) are always needed."""
+        live = set(self.outputs) | {n for n, t in self.tensors.items() if t.persistent}
         kept = []
         for n in reversed(self.nodes):
             if any(t in live for t in n.outputs):

@@ -76,6 +76,9 @@ class BinaryOp(Op):
     """Base of add/sub/mul: import, shape rule, float reference, dispatch by dtype."""
 
     header = "elementwise"
+    #: the output may overwrite an input of its own shape (the kernels read element i of both
+    #: inputs before writing output element i)
+    inplace_inputs = (0, 1)
     #: numpy function of the float op
     fn = None
 

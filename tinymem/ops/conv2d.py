@@ -373,6 +373,16 @@ class Conv2D(Op):
             return 4 * rows
         return (xs[0] * xs[1] * xs[2] * xs[3] + 15) // 16 * 16 + rows
 
+    def inplace_scratch(self, node, g, index):
+        """int8 only: tm_conv2d_inplace_s8 (pixels mode for pointwise, else rows mode)."""
+        from tinymem.ops._inplace import conv_inplace_scratch, geometry_tuple
+
+        if index != 0 or self._mode(node, g) != "s8":
+            return None
+        xs, ws = self._shapes(node, g)
+        geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
+        return conv_inplace_scratch(geo, self.scratch_bytes(node, g)) or None
+
     # -- numpy reference -------------------------------------------------------------------------
     def reference(self, node, g, inputs):
         x, w = inputs[0], inputs[1]
@@ -460,6 +470,10 @@ class Conv2D(Op):
         p = em.params("tm_conv2d_params_s8", node,
                       f"{{{-xt.zero_point}, {out.zero_point}, {em.table(f'{node.name}_bias', folded)}, "
                       f"{rq}, {{{rng[0]}, {rng[1]}}}}}")
-        scratch = em.scratch(node, size_query=f"tm_conv2d_s8_scratch_size(&{geom})")
         wt = em.table(f"{node.name}_filter", block_filter(w.reshape(ws[0], -1), groups), weight=True)
+        if em.inplace(node) is not None:  # the output overwrites the input (same address)
+            scratch = em.scratch(node, size_query=f"tm_conv2d_inplace_s8_scratch_size(&{geom})")
+            em.kernels.add("tm_conv2d_s8")
+            return em.call("tm_conv2d_inplace_s8", f"&{geom}, &{p}, {y_ptr}, {wt}, {scratch}")
+        scratch = em.scratch(node, size_query=f"tm_conv2d_s8_scratch_size(&{geom})")
         return em.call("tm_conv2d_s8", f"&{geom}, &{p}, {x_ptr}, {wt}, {y_ptr}, {scratch}")

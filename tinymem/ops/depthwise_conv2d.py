@@ -102,6 +102,16 @@ class DepthwiseConv2D(Op):
             return _align16(xs[0] * xs[1] * xs[2] * xs[3]) + _align16(xs[3]) + taps
         return taps
 
+    def inplace_scratch(self, node, g, index):
+        """int8 only: tm_depthwise_conv2d_inplace_s8 (channels or rows mode)."""
+        from tinymem.ops._inplace import dw_inplace_scratch, geometry_tuple
+
+        if index != 0 or self._mode(node, g) != "s8":
+            return None
+        xs, ws = self._shapes(node, g)
+        geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
+        return dw_inplace_scratch(geo, self.scratch_bytes(node, g)) or None
+
     # -- numpy reference -------------------------------------------------------------------------
     def reference(self, node, g, inputs):
         x, w = inputs[0], inputs[1]
@@ -178,6 +188,10 @@ class DepthwiseConv2D(Op):
                       f"{{{-xt.zero_point}, {out.zero_point}, {em.table(f'{node.name}_bias', folded)}, "
                       f"{em.table(f'{node.name}_requant', requant_table(mult, shift))}, "
                       f"{{{rng[0]}, {rng[1]}}}, {pad}}}")
+        if em.inplace(node) is not None:  # the output overwrites the input (same address)
+            scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_inplace_s8_scratch_size(&{geom})")
+            em.kernels.update(("tm_depthwise_conv2d_s8", "tm_depthwise_conv2d_3x3_s8"))
+            return em.call("tm_depthwise_conv2d_inplace_s8", f"&{geom}, &{p}, {y_ptr}, {wt}, {scratch}")
         if kernel == "tm_depthwise_conv2d_3x3_s8":
             return em.call(kernel, f"&{geom}, &{p}, {x_ptr}, {wt}, {y_ptr}")
         scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_s8_scratch_size(&{geom})")

@@ -64,6 +64,7 @@ def hard_swish_f32(values):
 @register
 class HardSwish(Op):
     name = "hard_swish"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("HARD_SWISH",)
     onnx = ("HardSwish",)
 

@@ -50,6 +50,7 @@ def leaky_int(values, node, g):
 @register
 class LeakyRelu(Op):
     name = "leaky_relu"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("LEAKY_RELU",)
     onnx = ("LeakyRelu",)
 

@@ -57,6 +57,7 @@ def logistic_f32(x):
 @register
 class Logistic(Op):
     name = "logistic"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("LOGISTIC",)
     onnx = ("Sigmoid",)
 

@@ -48,6 +48,21 @@ class Op:
 
     #: True when the output may be the same buffer as the first input (a pure alias: no copy).
     alias: bool = False
+    #: Inputs whose buffer the output may overwrite with the ordinary kernel: output element i
+    #: depends only on element i of that input, which the kernel reads before writing output
+    #: element i (elementwise ops). Needs the input's shape and dtype size to be the output's.
+    inplace_inputs: tuple[int, ...] = ()
+
+    def inplace_scratch(self, node: Node, g: Graph, index: int) -> int | None:
+        """Scratch bytes the node needs when its output overwrites input `index` (both starting
+        at the same address of one buffer of max(input, output) bytes), or None when it cannot.
+        The schedule decides (tinymem/schedule/inplace.py); `emit` asks `em.inplace(node)`."""
+        if index not in self.inplace_inputs or len(node.outputs) != 1:
+            return None
+        x, y = g.tensor(node.inputs[index]), g.tensor(node.outputs[0])
+        if x.shape != y.shape or x.nbytes != y.nbytes:
+            return None
+        return self.scratch_bytes(node, g)
     #: C header declaring the kernels (runtime_c/include/tinymem/<header>.h); default: `name`.
     header: str | None = None
 

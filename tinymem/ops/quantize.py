@@ -115,6 +115,6 @@ class Quantize(Op):
             table = requantize(byte_values(x.dtype), x, y).astype(np.int8 if y.dtype == "s8" else np.uint8)
             return em.call("tm_quantize_lut8", f"{x.size}, {em.table(f'{node.name}_lut', table)}, {src}, {dst}")
         mult, shift = requant_params(x, y)
-        p = em.params("tm_requantize_params", node,
-                      f"{{{-x.zero_point}, {y.zero_point}, {mult}, {shift}, {DTYPE_ENUM[x.dtype]}, {DTYPE_ENUM[y.dtype]}}}")
+        types = f"{DTYPE_ENUM[x.dtype]}, {DTYPE_ENUM[y.dtype]}"
+        p = em.params("tm_requantize_params", node, f"{{{-x.zero_point}, {y.zero_point}, {mult}, {shift}, {types}}}")
         return em.call("tm_quantize_int", f"{x.size}, &{p}, {src}, {dst}")

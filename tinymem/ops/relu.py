@@ -65,6 +65,7 @@ def relu_int(values, node, g):
 @register
 class Relu(Op):
     name = "relu"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = tuple(_TFLITE)
     onnx = ("Relu", "Clip")
 

@@ -23,6 +23,7 @@ from tinymem.quant import fixedpoint as fp
 @register
 class Tanh(Op):
     name = "tanh"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("TANH",)
     onnx = ("Tanh",)
 

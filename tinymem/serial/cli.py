@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 console = Console()
@@ -25,7 +25,7 @@ console = Console()
                              "(for rpi-pico: its mounted boot drive).")
 @click.option("--image", type=click.Path(exists=True, dir_okay=False),
               help="Firmware to flash (ELF, Intel HEX, or raw .bin placed at the flash base) "
-                   "instead of OUT/build/<board>/firmware.elf.")
+                   "instead of OUT/firmware/<board>/firmware.elf.")
 @click.option("--baud", type=int, help="Bootloader baud rate (default: the board's, usually 115200).")
 @click.option("--no-go", is_flag=True, help="Stay in the bootloader afterwards instead of starting the firmware.")
 @click.option("--timeout", type=float, default=1.0, show_default=True, help="Seconds to wait for each bootloader answer.")
@@ -33,13 +33,14 @@ def flash(out, board, port, image, baud, no_go, timeout):
     """Flash OUT's firmware to a dev board (STM32: ROM UART bootloader, AN3155, read back and verified)."""
     from tinymem.serial.flash import flash as do_flash
 
-    columns = [TextColumn("{task.description:<8}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    columns = [TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+               TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=max(total, 1))
+                tasks[phase] = bar.add_task(phase, total=max(total, 1), unit="pages" if phase == "erase" else "bytes")
             bar.update(tasks[phase], completed=done, total=max(total, 1))
 
         result = do_flash(out, board, port, image=image, baud=baud, go=not no_go, timeout=timeout, progress=progress)

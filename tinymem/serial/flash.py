@@ -13,8 +13,8 @@ The board's `[flash]` table in boards/<board>/board.toml says how:
     family_id = 0xe48bff56             # uf2 only: UF2 family (RP2040)
 
 The values below are used for the issue's boards when a board.toml (or its [flash] table, or a
-key of it) is absent. The firmware is found at OUT/build/<board>/firmware.elf (or .hex / .bin),
-or given with --image.
+key of it) is absent. The firmware is found at OUT/firmware/<board>/firmware.elf (where
+`tinymem build` puts it; or .hex / .bin, or OUT/build/<board>/...), or given with --image.
 """
 
 from __future__ import annotations
@@ -94,17 +94,21 @@ def flash_config(board: str, boards_dir: Path | None = None) -> FlashConfig:
 
 def find_firmware(out: str | Path, board: str) -> Path:
     out = Path(out)
-    candidates = [out / "build" / board / f"firmware{ext}" for ext in (".elf", ".hex", ".bin")]
+    candidates = [out / d / board / f"firmware{ext}" for d in ("firmware", "build") for ext in (".elf", ".hex", ".bin")]
     for c in candidates:
         if c.exists():
             return c
-    for d in (out / "build" / board, out / f"build-{board}", out / board):
+    for d in (out / "firmware" / board, out / "build" / board, out / board):
         for ext in ("*.elf", "*.hex", "*.bin"):
             found = sorted(d.glob(ext)) if d.is_dir() else []
             if len(found) == 1:
                 return found[0]
     raise InputError(f"no firmware for {board} in {out} (looked for {candidates[0].relative_to(out)}): "
                      f"run `tinymem build {out} --board {board}` first, or give --image")
+
+
+def _fresh(derived: Path, source: Path) -> bool:
+    return derived == source or (derived.exists() and derived.stat().st_mtime >= source.stat().st_mtime)
 
 
 def _not_serial(cfg: FlashConfig, image: Path, segments: list[Segment], port: str | None) -> str:
@@ -114,7 +118,7 @@ def _not_serial(cfg: FlashConfig, image: Path, segments: list[Segment], port: st
                            f"`tinymem run OUT --board {cfg.board}` starts QEMU with the firmware")
     if cfg.method == "nrfjprog":
         hex_path = image if image.suffix.lower() == ".hex" else image.with_suffix(".hex")
-        if hex_path != image:
+        if not _fresh(hex_path, image):
             hex_path.write_text(write_hex(segments))
         raise TinymemError(
             f"{cfg.board} has no serial ROM bootloader; flash it through its on-board J-Link with "
@@ -122,7 +126,8 @@ def _not_serial(cfg: FlashConfig, image: Path, segments: list[Segment], port: st
             f"or `nrfutil device program --firmware {hex_path}`, or copy {hex_path.name} to its JLINK drive")
     # uf2
     uf2 = image.with_suffix(".uf2")
-    uf2.write_bytes(write_uf2(segments, cfg.family_id or 0xE48BFF56))
+    if not _fresh(uf2, image):  # `tinymem build` may have written it already
+        uf2.write_bytes(write_uf2(segments, cfg.family_id or 0xE48BFF56))
     if port and Path(port).is_dir() and (Path(port) / "INFO_UF2.TXT").exists():
         shutil.copy2(uf2, Path(port) / uf2.name)
         return f"copied {uf2.name} to the boot drive {port}; the board restarts into the firmware"

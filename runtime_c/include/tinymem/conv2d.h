@@ -96,6 +96,21 @@ tm_status tm_conv2d_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
                        const int8_t *input, const int8_t *filter, int8_t *output,
                        void *scratch, size_t scratch_bytes);
 
+/*
+ * In place: the output overwrites the input, both starting at `buf` (a buffer of
+ * max(input, output) bytes), bit-exact with tm_conv2d_s8. Modes (tinymem/inplace.h):
+ *   pixels  1x1 filter, stride 1, no padding, any batch: scratch 2 * in.c bytes (two input
+ *           pixels); pixels are visited first to last when out.c <= in.c, else last to first.
+ *   rows    anything else with batch 1: scratch = tm_conv2d_s8_scratch_size (rounded up to 8)
+ *           + a ring of tm_inplace_row_slots output rows (out.w * out.c bytes each).
+ * The scratch size query returns 0 when neither mode applies (the kernel then returns
+ * TM_ERR_UNSUPPORTED): a row of output reading only padding, or rows mode with batch > 1.
+ */
+size_t tm_conv2d_inplace_s8_scratch_size(const tm_conv2d_geom *g);
+tm_status tm_conv2d_inplace_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
+                               int8_t *buf, const int8_t *filter, void *scratch,
+                               size_t scratch_bytes);
+
 /* Scratch: as tm_conv2d_s8_scratch_size, in floats (4 bytes each). */
 size_t tm_conv2d_f32_scratch_size(const tm_conv2d_geom *g);
 tm_status tm_conv2d_f32(const tm_conv2d_geom *g, const tm_conv2d_params_f32 *p,

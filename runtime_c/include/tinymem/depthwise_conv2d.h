@@ -77,6 +77,22 @@ tm_status tm_depthwise_conv2d_3x3_s8(const tm_conv2d_geom *g,
                                      const tm_depthwise_conv2d_params_s8 *p,
                                      const int8_t *input, const int8_t *filter, int8_t *output);
 
+/*
+ * In place: the output overwrites the input, both starting at `buf` (a buffer of
+ * max(input, output) bytes), bit-exact with tm_depthwise_conv2d_s8 and _3x3_s8. Modes:
+ *   channels  depth multiplier 1, stride 1, output size == input size, any batch: scratch
+ *             in.h * in.w bytes (one input channel plane);
+ *   rows      batch 1 (tinymem/inplace.h): scratch = the row kernel's scratch (0 for 3x3 with
+ *             multiplier 1, else tm_depthwise_conv2d_s8_scratch_size, rounded up to 8) + a ring of
+ *             tm_inplace_row_slots output rows (out.w * out.c bytes each).
+ * The kernel uses the mode with the smaller scratch (rows on a tie). The scratch size query
+ * returns 0 when neither applies (the kernel then returns TM_ERR_UNSUPPORTED).
+ */
+size_t tm_depthwise_conv2d_inplace_s8_scratch_size(const tm_conv2d_geom *g);
+tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
+                                         const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
+                                         const int8_t *filter, void *scratch, size_t scratch_bytes);
+
 /* Scratch: kh*kw tap pointers, budgeted at 8 bytes each. */
 size_t tm_depthwise_conv2d_f32_scratch_size(const tm_conv2d_geom *g);
 tm_status tm_depthwise_conv2d_f32(const tm_conv2d_geom *g,

@@ -2,7 +2,10 @@
  * Host harness for a tinymem model: reads the raw bytes of every input for each step from a file,
  * runs the model once per step, and appends the raw bytes of every output to another file.
  *
- *   usage: host_model INPUT_FILE OUTPUT_FILE [STEPS]
+ *   usage: host_model INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]]
+ *
+ * Each RESET_STEP (a step index, 0 <= RESET_STEP < STEPS) asks for the model's reset_state() to be
+ * called just before that step runs (persistent state back to its initial value, as after init).
  *
  * Exit codes: 0 ok, 2 usage or I/O error, 3 the model returned an error status.
  */
@@ -14,7 +17,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s INPUT_FILE OUTPUT_FILE [STEPS]\n", argv[0]);
+        fprintf(stderr, "usage: %s INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]]\n", argv[0]);
         return 2;
     }
     long steps = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
@@ -26,6 +29,11 @@ int main(int argc, char **argv)
     }
     tm_status status = @PREFIX@_init();
     for (long s = 0; s < steps && status == TM_OK; ++s) {
+        for (int a = 4; a < argc && status == TM_OK; ++a)
+            if (strtol(argv[a], NULL, 10) == s)
+                status = @PREFIX@_reset_state();
+        if (status != TM_OK)
+            break;
         for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_INPUTS; ++i) {
             size_t n = @PREFIX@_inputs[i].bytes;
             if (fread(@PREFIX@_input_ptr(i), 1, n, in) != n) {
