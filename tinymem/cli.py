@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tinymem import __version__
@@ -54,10 +55,28 @@ def with_model_options(f):
     return f
 
 
-def _options(board, input_shapes, consts):
+plan_options = [
+    click.option("--planner", type=click.Choice(["auto", "exact", "greedy-size", "greedy-breadth", "best-fit"]),
+                 default="auto", show_default=True, help="Memory planner (docs/memory.md)."),
+    click.option("--io", "io", type=click.Choice(["arena", "external"]), default="arena", show_default=True,
+                 help="external: the application passes its own input/output buffers (set_io), outside the arena."),
+    click.option("--inplace/--no-inplace", default=True, show_default=True,
+                 help="In-place execution and zero-copy concatenation/split."),
+    click.option("--overwrite-inputs", is_flag=True, help="Let in-place nodes overwrite the graph inputs."),
+    click.option("--alignment", type=int, help="Arena alignment in bytes (default: the board's, 16)."),
+]
+
+
+def with_plan_options(f):
+    for opt in reversed(plan_options):
+        f = opt(f)
+    return f
+
+
+def _options(board, input_shapes, consts, **plan):
     from tinymem.compile import CompileOptions
 
-    return CompileOptions(board=board, input_shapes=_shapes(input_shapes), consts=_consts(consts))
+    return CompileOptions(board=board, input_shapes=_shapes(input_shapes), consts=_consts(consts), **plan)
 
 
 @click.group()
@@ -107,17 +126,22 @@ def inspect(model, input_shapes, consts, board, show_ir):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @with_model_options
-def compile_cmd(model, out, input_shapes, consts, board):
+@with_plan_options
+def compile_cmd(model, out, input_shapes, consts, board, planner, io, inplace, overwrite_inputs, alignment):
     """Compile MODEL into a self-contained C project in OUT."""
     from tinymem.compile import compile_model
 
-    report = compile_model(model, out, _options(board, input_shapes, consts))
+    report = compile_model(model, out, _options(board, input_shapes, consts, planner=planner, io=io, inplace=inplace,
+                                                overwrite_inputs=overwrite_inputs, alignment=alignment))
     table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
     table.add_row("ops", str(len(report["ops"])))
     table.add_row("MACs", f"{report['macs']:,}")
     table.add_row("flash (weights + tables)", f"{report['flash']['total_bytes']:,} B")
     table.add_row("RAM (arena + persistent)", f"{report['ram']['total_bytes']:,} B")
     table.add_row("RAM lower bound", f"{report['ram']['lower_bound_bytes']:,} B")
+    if report["ram"].get("baseline_bound_bytes", 0) != report["ram"]["lower_bound_bytes"]:
+        table.add_row("layer-by-layer bound", f"{report['ram']['baseline_bound_bytes']:,} B "
+                      f"({len(report['memory'].get('inplace', []))} ops in place)")
     console.print(table)
 
 
@@ -140,6 +164,14 @@ def report_cmd(out, buffers):
     ratio = ram["arena_bytes"] / ram["lower_bound_bytes"] if ram["lower_bound_bytes"] else 1.0
     table.add_row("arena / lower bound", f"{ratio:.4f} (bound {ram['lower_bound_bytes']:,} B at step {ram['peak_step']})")
     table.add_row("planner", f"{mem['planner']}{' (optimal)' if mem.get('optimal') else ''}, alignment {mem['alignment']}")
+    if "baseline_bound_bytes" in ram:
+        base = ram["baseline_bound_bytes"]
+        table.add_row("layer-by-layer bound", f"{base:,} B (plan is {ram['arena_bytes'] / base:.3f} of it)" if base else "0 B")
+    if mem.get("inplace") or mem.get("views"):
+        table.add_row("in place / views", f"{len(mem.get('inplace', []))} ops in place, {len(mem.get('views', []))} zero-copy views"
+                      f"{', execution order changed' if mem.get('reordered') else ''}")
+    if mem.get("io") == "external":
+        table.add_row("I/O", f"external (caller-owned, {ram.get('io_external_bytes', 0):,} B outside the arena)")
     console.print(table)
     ops = Table(title="operators")
     for col in ("#", "op", "name", "MACs", "weights B", "scratch B", "output"):
@@ -150,10 +182,11 @@ def report_cmd(out, buffers):
     console.print(ops)
     if buffers:
         bt = Table(title="arena buffers")
-        for col in ("buffer", "kind", "bytes", "steps", "offset"):
+        for col in ("buffer", "kind", "bytes", "steps", "region", "offset", "in-place group"):
             bt.add_column(col)
-        for b in sorted(mem["buffers"], key=lambda b: b["offset"]):
-            bt.add_row(b["name"], b["kind"], f"{b['bytes']:,}", f"{b['first']}-{b['last']}", f"{b['offset']:,}")
+        for b in sorted(mem["buffers"], key=lambda b: (b.get("region", "arena"), b["offset"])):
+            bt.add_row(b["name"], b["kind"], f"{b['bytes']:,}", f"{b['first']}-{b['last']}", b.get("region", "arena"),
+                       f"{b['offset']:,}", b.get("group", ""))
         console.print(bt)
 
 
@@ -211,17 +244,25 @@ def run(out, input_path, output_path, board, port, emulate, steps):
 @click.option("-n", "n_random", default=20, show_default=True, help="Seeded random inputs.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--atol", default=1e-4, show_default=True, help="Float tolerance (max abs).")
+@click.option("--steps", type=click.IntRange(min=1),
+              help="N consecutive calls on seeded random inputs, state carried (replaces -n).")
 @with_model_options
-def verify_cmd(model, data, n_random, seed, atol, input_shapes, consts, board):
+@with_plan_options
+def verify_cmd(model, data, n_random, seed, atol, steps, input_shapes, consts, board, planner, io, inplace,
+               overwrite_inputs, alignment):
     """Compile MODEL, run it on the host and compare with the reference runtime."""
     from tinymem.verify import verify_model
 
-    result = verify_model(model, n_random, data, seed, atol, _options(board, input_shapes, consts))
+    result = verify_model(model, n_random, data, seed, atol,
+                          _options(board, input_shapes, consts, planner=planner, io=io, inplace=inplace,
+                                   overwrite_inputs=overwrite_inputs, alignment=alignment), steps=steps)
     table = Table(title=f"{Path(model).name}: {result.samples} inputs vs {result.reference}")
     for col in ("output", "dtype", "tolerance", "max |diff|", "differing", "status"):
         table.add_column(col)
     for o in result.outputs:
-        status = "[green]ok[/green]" if o.differing == 0 else f"[red]MISMATCH[/red] (first: {o.first_bad_sample})"
+        status = "[green]ok[/green]" if o.differing == 0 else (
+            f"[red]MISMATCH[/red] (first: step {o.first_bad_step} = {o.first_bad_sample}, element "
+            f"{o.first_bad_index}: {o.first_bad_values[0]:g} vs {o.first_bad_values[1]:g})")
         table.add_row(o.name, o.dtype, f"{o.tolerance:g}", f"{o.max_abs_diff:.3g}",
                       f"{o.differing}/{o.elements}", status)
     console.print(table)
@@ -248,7 +289,7 @@ def main():
         e.show()
         sys.exit(e.exit_code)
     except TinymemError as e:
-        err_console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(e))}", markup=True, highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

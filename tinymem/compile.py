@@ -13,9 +13,11 @@ from tinymem.codegen.model_c import emit_model
 from tinymem.compiler.canonicalize import canonicalize
 from tinymem.frontend import load_model
 from tinymem.ir import verify
-from tinymem.memory import plan_memory
+from tinymem.memory import check_fits, plan_memory
+from tinymem.memory.target import memory_target
 from tinymem.memory.timeline import draw_timeline
 from tinymem.report import build_report
+from tinymem.schedule import ScheduleOptions, make_schedule
 
 
 @dataclass
@@ -24,11 +26,21 @@ class CompileOptions:
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     consts: dict[str, float] = field(default_factory=dict)
     name: str | None = None  # C prefix is tm_<name>; default from the file name
+    planner: str = "auto"  # memory planner (tinymem/memory/plan.py)
+    io: str = "arena"  # "external": the application passes its own input/output buffers
+    inplace: bool = True  # in-place execution and zero-copy views (tinymem/schedule)
+    overwrite_inputs: bool = False  # in-place nodes may overwrite the graph inputs
+    alignment: int | None = None  # arena alignment; None: the board's (16 unless board.toml says)
 
     def flags(self) -> str:
         parts = [f"--board {self.board}"]
         parts += [f"--input-shape {k}={'x'.join(map(str, v))}" for k, v in sorted(self.input_shapes.items())]
         parts += [f"--const {k}={v}" for k, v in sorted(self.consts.items())]
+        parts += [f"--planner {self.planner}"] if self.planner != "auto" else []
+        parts += [f"--io {self.io}"] if self.io != "arena" else []
+        parts += ["--no-inplace"] if not self.inplace else []
+        parts += ["--overwrite-inputs"] if self.overwrite_inputs else []
+        parts += [f"--alignment {self.alignment}"] if self.alignment else []
         return " ".join(parts)
 
 
@@ -40,9 +52,16 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     graph = verify(load_model(model_path, options.input_shapes, options.consts))
     # 2. canonicalize: drop no-ops, fold constants
     graph = canonicalize(graph)
-    # 3. plan memory: lifetimes -> arena offsets
-    plan = plan_memory(graph)
-    # 4. emit C and the report, written all at once
+    # 3. schedule: execution order, zero-copy views, in-place nodes
+    target = memory_target(options.board, options.alignment)
+    schedule = make_schedule(graph, ScheduleOptions(options.inplace, True, options.overwrite_inputs,
+                                                    options.io, target.alignment))
+    graph = schedule.graph
+    # 4. plan memory: lifetimes -> arena offsets, which must fit the board's RAM
+    plan = plan_memory(graph, target.alignment, options.planner, schedule=schedule)
+    if target.capacity is not None:
+        check_fits(plan, graph, target.capacity, target.region)
+    # 5. emit C and the report, written all at once
     prefix = "tm_" + c_ident(options.name or graph.name).lower()
     command = f"tinymem compile {model_path.name} {options.flags()}"
     sha = hashlib.sha256(model_path.read_bytes()).hexdigest()

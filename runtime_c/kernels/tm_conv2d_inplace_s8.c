@@ -102,8 +102,9 @@ tm_status tm_conv2d_inplace_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s
     int32_t done = 0;
     for (int32_t oy = 0; oy < g->out.h; ++oy) {
         tm_conv2d_geom sub;
-        int32_t first;
-        tm_inplace_row_geom(g, oy, &sub, &first);
+        int32_t first = 0;
+        if (!tm_inplace_row_geom(g, oy, &sub, &first))
+            return TM_ERR_UNSUPPORTED;
         st = tm_conv2d_s8(&sub, p, buf + (size_t)first * in_row, filter,
                           ring + (size_t)(oy % slots) * out_row, scratch, base);
         if (st != TM_OK)

@@ -111,8 +111,9 @@ tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
     int32_t done = 0;
     for (int32_t oy = 0; oy < g->out.h; ++oy) {
         tm_conv2d_geom sub;
-        int32_t first;
-        tm_inplace_row_geom(g, oy, &sub, &first);
+        int32_t first = 0;
+        if (!tm_inplace_row_geom(g, oy, &sub, &first))
+            return TM_ERR_UNSUPPORTED;
         const int8_t *src = buf + (size_t)first * in_row;
         int8_t *dst = ring + (size_t)(oy % slots) * out_row;
         st = is3x3 ? tm_depthwise_conv2d_3x3_s8(&sub, p, src, filter, dst)

@@ -45,7 +45,7 @@ tm_status tm_lstm_f32(const tm_lstm_dims *dims, const tm_lstm_params_f32 *p, con
                     /* TFLM: (input FC + bias) + recurrent FC */
                     const float pre = (tm_lstm_dotf(x, p->input_weights + r * (size_t)ni, ni) + p->bias[r]) +
                                       tm_lstm_dotf(h, p->recurrent_weights + r * (size_t)nc, nc);
-                    gate[k] = (k == 2 && !p->cell_gate_sigmoid) ? tanhf(pre) : tm_lstm_sigmoidf(pre);
+                    gate[k] = k == 2 ? tanhf(pre) : tm_lstm_sigmoidf(pre);
                 }
                 float cj = gate[1] * c[j];
                 cj = cj + gate[0] * gate[2];

@@ -121,7 +121,7 @@ tm_status tm_lstm_s8(const tm_lstm_dims *dims, const tm_lstm_params_s8 *p, const
                         tm_multiply_by_quantized_multiplier(ar, p->recurrent_multiplier[k], p->recurrent_shift[k]),
                         -32768, 32767);
                     const int32_t pre = tm_lstm_clamp(qi + qr, -32768, 32767);
-                    gate[k] = (k == 2 && !p->cell_gate_sigmoid) ? tm_lstm_tanh16(pre, 3, 0, 0) : tm_lstm_sigmoid16(pre);
+                    gate[k] = k == 2 ? tm_lstm_tanh16(pre, 3, 0, 0) : tm_lstm_sigmoid16(pre);
                 }
                 int32_t cj = tm_lstm_clamp(
                     tm_multiply_by_quantized_multiplier(gate[1] * c[j], p->forget_multiplier, p->forget_shift), -32768, 32767);

@@ -80,3 +80,32 @@ def test_relu_n1_to_1_int8_and_float(tmp_path):
     for i, w in enumerate(want):
         assert_close(ref[i], w, 0, f"numpy reference, output {i}")
         assert_close(got[i], w, 0, f"generated C, output {i}")
+
+
+def test_activation_chains_run_in_place(tmp_path):
+    """Chains of the elementwise activations: every intermediate tensor dies at its consumer, so
+    the schedule runs the kernels in place over their input; results still match TFLM."""
+    from tinymem.compile import compile_model
+
+    s = (1, 5, 53)  # 265 elements: the block / unrolled kernels run their tails too
+    rng = np.random.default_rng(11)
+    alpha = rng.integers(-128, 128, (53,)).astype(np.int8)
+    alpha_f = rng.uniform(-1, 1, (53,)).astype(np.float32)
+    q = [T(s, "f32"), T(s, "s8", 0.04, 3), T(s, "s8", 0.03, -20), T(s, "s8", 0.03, -1),
+         T(s, "s8", 0.02, -50), T(s, "s8", 1 / 128, 0), T(s, "s8", 1 / 256, -128),
+         T((53,), "s8", 0.01, 2, data=alpha), T(s, "s8", 0.02, 7), T(s, "u8", 0.03, 128),
+         T(s, "s8", 0.03, 0), T(s, "f32")]
+    ops = [("QUANTIZE", [0], [1]), ("RELU", [1], [2]), ("LEAKY_RELU", [2], [3], {"alpha": 0.3}),
+           ("HARD_SWISH", [3], [4]), ("TANH", [4], [5]), ("LOGISTIC", [5], [6]), ("PRELU", [6, 7], [8]),
+           ("QUANTIZE", [8], [9]), ("QUANTIZE", [9], [10]), ("DEQUANTIZE", [10], [11])]
+    f = [T(s, "f32") for _ in range(6)] + [T((53,), "f32", data=alpha_f), T(s, "f32")]
+    fops = [("RELU6", [0], [1]), ("LEAKY_RELU", [1], [2], {"alpha": -0.5}), ("HARD_SWISH", [2], [3]),
+            ("TANH", [3], [4]), ("LOGISTIC", [4], [5]), ("PRELU", [5, 6], [7])]
+    x = (rng.standard_normal(s) * 4).astype(np.float32)
+    for tensors, chain in [(q, ops), (f, fops)]:
+        m = build_model(chain, tensors, [0], [len(tensors) - 1])
+        path = tmp_path / "chain.tflite"
+        path.write_bytes(m)
+        compile_model(path, tmp_path / "out")
+        assert (tmp_path / "out" / "model.c").read_text().count("(in place over") >= len(chain) - 3
+        check_tflite(m, [x], tmp_path, atol=1e-4)

@@ -28,6 +28,7 @@ from tinymem.errors import InputError, TinymemError, ToolchainError
 ROOT = BOARDS_DIR.parent
 TOOLCHAIN_FILE = ROOT / "cmake" / "arm-none-eabi.cmake"
 RUNTIME_DIR = ROOT / "runtime_c"
+ARM_KERNELS_DIR = RUNTIME_DIR / "kernels_arm"
 OPT_LEVELS = ("O2", "Os")
 TOOLS = ("arm-none-eabi-gcc", "cmake")
 
@@ -98,6 +99,26 @@ def check_fit(report: dict, board: Board) -> None:
                                    f"the board has {region.size:,} B: short by {short:,} B", region.name, short)
 
 
+def kernel_sources(out: Path, dsp: bool) -> tuple[list[Path], list[str]]:
+    """The model's kernel sources and the names of those replaced by a DSP variant.
+
+    OUT/kernels/<name>.c (the portable kernels `tinymem compile` copied), or, with dsp, the
+    runtime_c/kernels_arm/<name>.c twin (same signature, bit-identical results, DSP-extension
+    instructions) wherever one exists (OUT/kernels_arm/ first, should a project carry its own).
+    """
+    portable = sorted(Path(out, "kernels").glob("*.c"))
+    if not dsp:
+        return portable, []
+    chosen, arm = [], []
+    for src in portable:
+        twin = next((d / src.name for d in (Path(out, "kernels_arm"), ARM_KERNELS_DIR) if (d / src.name).is_file()),
+                    None)
+        chosen.append(twin or src)
+        if twin is not None:
+            arm.append(src.stem)
+    return chosen, arm
+
+
 def _agent_sources(out: Path) -> tuple[list[Path], list[Path]]:
     for agent in (out / "agent", RUNTIME_DIR / "agent"):
         # port_*.c are the agent's own host ports (POSIX stdio); the board brings its port.
@@ -130,8 +151,11 @@ def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess
 
 def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, opt: str = "O2",
                    app_sources: list[str | Path] | None = None, app_includes: list[str | Path] = (),
-                   defines: list[str] = ()) -> Firmware:
-    """Build OUT's model into firmware for `board_name` (emulate: to run on its QEMU machine)."""
+                   defines: list[str] = (), dsp_kernels: bool | None = None) -> Firmware:
+    """Build OUT's model into firmware for `board_name` (emulate: to run on its QEMU machine).
+
+    dsp_kernels: compile runtime_c/kernels_arm variants (None: when the board has the DSP
+    extension; False: the portable kernels only, e.g. to compare)."""
     out = Path(out).resolve()
     report = read_report(out)
     board = load_board(board_name)
@@ -140,6 +164,10 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     opt = "-" + opt.lstrip("-")
     check_fit(report, board)
     check_tools()
+    if dsp_kernels is None:
+        dsp_kernels = board.dsp
+    elif dsp_kernels and not board.dsp:
+        raise InputError(f"{board.name} ({board.core}) has no DSP extension: its firmware uses the portable kernels")
 
     if board.emulated:
         machine, key = board, board.name
@@ -161,6 +189,9 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     fw_dir = out / "firmware" / key
     if app != "agent":
         fw_dir = fw_dir / ("app-" + hashlib.sha256("\0".join(map(str, sources)).encode()).hexdigest()[:10])
+    if dsp_kernels != board.dsp:  # not the board's default kernels: a folder of its own
+        fw_dir = fw_dir / "kernels-portable"
+    kernels, arm_kernels = kernel_sources(out, dsp_kernels)
     build_dir = fw_dir / "build"
     build_dir.mkdir(parents=True, exist_ok=True)
     script = fw_dir / "firmware.ld"
@@ -192,6 +223,7 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
         "TM_DEFINES": ";".join(all_defines),
         "TM_MODEL_SYMBOL": f"{report['model']['prefix']}_model",
         "TM_OPT": opt,
+        "TM_KERNEL_SOURCES": ";".join(map(str, kernels)),
     }
     configure = ["cmake", "-S", str(BOARDS_DIR), "-B", str(build_dir), "-G", generator,
                  *(f"-D{k}={v}" for k, v in args.items())]
@@ -216,6 +248,7 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     for suffix in ("elf", "bin", "hex", "map"):
         shutil.copy2(build_dir / f"firmware.{suffix}", fw_dir / f"firmware.{suffix}")
     info = _firmware_info(board, machine, elf, out, app, opt)
+    info["kernels"] = {"dsp": bool(dsp_kernels), "arm": arm_kernels}
     if board.flash_method == "uf2" and machine is None:
         from tinymem.boards.uf2 import write_uf2
 

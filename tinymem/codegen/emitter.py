@@ -40,13 +40,24 @@ class Emitter:
         return self._offset_names[tensor]
 
     def ptr(self, tensor: str) -> str:
-        """C expression for the data of `tensor`: a const array or an arena location."""
+        """C expression for the data of `tensor`: a const array, an arena location, or a place in
+        a caller-owned input/output buffer (--io external)."""
         t = self.g.tensor(tensor)
         if t.is_const:
             return self.table(tensor, t.data, weight=True)
         if t.persistent:
             return f"(({c_type(t.dtype)} *)(tm_state + {self.plan.state_offsets[tensor]}u))"
+        region, offset = self.plan.location(tensor)
+        if region != "arena":
+            kind, k = region.split(":")
+            base = f"tm_io_{kind}s[{k}]"
+            return f"(({c_type(t.dtype)} *)((uint8_t *){base} + {offset}u))" if offset else f"(({c_type(t.dtype)} *){base})"
         return f"(({c_type(t.dtype)} *)(tm_arena + {self.offset_macro(tensor)}))"
+
+    def inplace(self, node: Node):
+        """The schedule's in-place decision for `node` (tinymem.schedule.InPlace), or None. When
+        set, the output starts at the input's address and the kernel must support that."""
+        return self.plan.inplace.get(node.name)
 
     def scratch(self, node: Node, size_query: str | None = None) -> str:
         """`ptr, bytes` arguments for the node's planned scratch buffer.

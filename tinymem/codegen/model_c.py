@@ -49,17 +49,51 @@ def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256:
     body = []
     for i, node in enumerate(g.nodes):
         em.node_index = i
-        stmt = get_op(node.op).emit(node, g, em)
+        if node.name in plan.elided:  # a zero-copy view: the producers wrote the bytes in place
+            stmt = "/* view: no code (its parts are slices of one buffer) */"
+        else:
+            stmt = get_op(node.op).emit(node, g, em)
         outs = ", ".join(node.outputs).replace("*/", "* /")
+        if em.inplace(node) is not None:
+            outs += f" (in place over {em.inplace(node).input})".replace("*/", "* /")
         body.append(f"    /* {i}: {node.op} {node.name} -> {outs} */")
         body.extend(f"    {line}" for line in (stmt or "/* alias: no code */").splitlines() if line)
     P = prefix.upper()
     ins = [g.tensor(n) for n in g.inputs]
     outs = [g.tensor(n) for n in g.outputs]
+    external = any(plan.location(t.name)[0] != "arena" for t in ins + outs if not t.is_const)
     for t in ins + outs:
         if t.is_const:
             raise NotImplementedError(f"graph input/output {t.name!r} is a constant")
-        em.offset_macro(t.name)
+        if not external:
+            em.offset_macro(t.name)
+
+    if external:
+        io_api = f"""/* --io external: the application owns the input and output buffers. Give them before
+ * run() (each at least the descriptor's bytes, aligned to {P}_ARENA_ALIGN bytes, inputs
+ * {P}_NUM_INPUTS, outputs {P}_NUM_OUTPUTS); they stay in use until the next set_io. Inputs are
+ * only read; run() fails with TM_ERR_PARAM until set_io was called with no NULL pointer. */
+#define {P}_IO_EXTERNAL 1
+tm_status {prefix}_set_io(const void *const *inputs, void *const *outputs);
+/* set_io(inputs, outputs), then run(). */
+tm_status {prefix}_run_io(const void *const *inputs, void *const *outputs);
+/* The buffers last given to set_io (NULL before). */
+void *{prefix}_input_ptr(int32_t i);
+const void *{prefix}_output_ptr(int32_t i);
+"""
+        io_state = f"""/* --io external: the application's input and output buffers (set_io). */
+static void *tm_io_inputs[{P}_NUM_INPUTS > 0 ? {P}_NUM_INPUTS : 1];
+static void *tm_io_outputs[{P}_NUM_OUTPUTS > 0 ? {P}_NUM_OUTPUTS : 1];
+
+"""
+        io_check = "".join(f"    if (tm_io_{kind}s[{i}] == NULL)\n        return TM_ERR_PARAM;\n"
+                           for kind, n in (("input", len(ins)), ("output", len(outs))) for i in range(n))
+    else:
+        io_api = f"""/* Where to write input i / read output i (inside the static arena). */
+void *{prefix}_input_ptr(int32_t i);
+const void *{prefix}_output_ptr(int32_t i);
+"""
+        io_state = io_check = ""
 
     header = f"""{provenance}
 #ifndef {P}_MODEL_H
@@ -68,6 +102,8 @@ def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256:
 #include "tinymem/types.h"
 
 #define {P}_ARENA_BYTES {plan.arena_bytes}u
+/* Alignment of the arena and of every buffer in it (the board's, default 16). */
+#define {P}_ARENA_ALIGN {plan.alignment}
 #define {P}_NUM_INPUTS {len(ins)}
 #define {P}_NUM_OUTPUTS {len(outs)}
 
@@ -75,10 +111,7 @@ def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256:
 extern const tm_tensor_desc {prefix}_inputs[{P}_NUM_INPUTS];
 extern const tm_tensor_desc {prefix}_outputs[{P}_NUM_OUTPUTS];
 
-/* Where to write input i / read output i (inside the static arena). */
-void *{prefix}_input_ptr(int32_t i);
-const void *{prefix}_output_ptr(int32_t i);
-
+{io_api}
 #define {P}_STATE_BYTES {plan.state_bytes}u
 
 /* Prepare the model (call once); also resets the state. */
@@ -96,11 +129,33 @@ extern const tm_model {prefix}_model;
 
 #endif
 """
+    io_funcs = ""
+    if external:
+        io_funcs = f"""tm_status {prefix}_set_io(const void *const *inputs, void *const *outputs)
+{{
+    for (int32_t i = 0; i < {P}_NUM_INPUTS; ++i)
+        tm_io_inputs[i] = (void *)inputs[i];
+    for (int32_t i = 0; i < {P}_NUM_OUTPUTS; ++i)
+        tm_io_outputs[i] = outputs[i];
+    return TM_OK;
+}}
+
+tm_status {prefix}_run_io(const void *const *inputs, void *const *outputs)
+{{
+    TM_CHECK({prefix}_set_io(inputs, outputs));
+    return {prefix}_run();
+}}
+
+"""
     reset_lines = "".join(_reset_line(em, g.tensor(n), off) for n, off in plan.state_offsets.items())
     init_checks = "".join(f"    if ({c})\n        return TM_ERR_SCRATCH;\n" for c in em.init_checks)
     offsets = "\n".join(f"#define {m} {o}u" for m, o in em.offsets.items())
-    in_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
-    out_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(outs))
+    if external:
+        in_cases = "\n".join(f"    case {i}: return tm_io_inputs[{i}];" for i in range(len(ins)))
+        out_cases = "\n".join(f"    case {i}: return tm_io_outputs[{i}];" for i in range(len(outs)))
+    else:
+        in_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
+        out_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(outs))
     headers = sorted({f'#include "tinymem/{get_op(n.op).header or get_op(n.op).name}.h"'
                       for n in g.nodes if not get_op(n.op).alias})
     model_c = f"""{provenance}
@@ -115,9 +170,9 @@ extern const tm_model {prefix}_model;
 #define TM_CHECK(call) do {{ tm_status s_ = (call); if (s_ != TM_OK) return s_; }} while (0)
 
 /* The arena: every activation, input, output and scratch buffer, at planned offsets. */
-static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
+static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__((aligned({P}_ARENA_ALIGN), unused));
 
-/* Persistent state: survives between runs, never shared with other buffers. */
+{io_state}/* Persistent state: survives between runs, never shared with other buffers. */
 static uint8_t tm_state[{P}_STATE_BYTES > 0 ? {P}_STATE_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
 
 /* Buffer offsets in the arena. */
@@ -149,7 +204,7 @@ const void *{prefix}_output_ptr(int32_t i)
     }}
 }}
 
-tm_status {prefix}_reset_state(void)
+{io_funcs}tm_status {prefix}_reset_state(void)
 {{
 {reset_lines}    return TM_OK;
 }}
@@ -177,7 +232,7 @@ tm_status {prefix}_init(void)
 
 tm_status {prefix}_run(void)
 {{
-{chr(10).join(body)}
+{io_check}{chr(10).join(body)}
     return TM_OK;
 }}
 

@@ -7,7 +7,10 @@ Planners (`--planner`):
   exact           CP-SAT, warm-started from the best heuristic, time-limited
   auto            the best heuristic; if it is above the lower bound, `exact` tries to close the
                   gap within its budget (default)
-Every plan is checked against the lower bound: the most bytes live at any one step.
+Every plan is checked (no two buffers live at the same time share a byte, except in-place
+partners, which never are live at the same time) and compared with the lower bound of its
+schedule: the most bytes live at any one half step. `baseline_bound_bytes` is the same bound for
+the model's own order without in-place execution or zero-copy views ("layer by layer").
 """
 
 from __future__ import annotations
@@ -26,33 +29,79 @@ PLANNERS = [*HEURISTICS, "exact", "auto"]
 
 @dataclass
 class MemoryPlan:
-    buffers: list[Buffer]
-    offsets: dict[str, int]  # buffer name -> byte offset in the arena
+    buffers: list[Buffer]  # every buffer, arena and caller-owned (region != "arena")
+    offsets: dict[str, int]  # buffer name -> byte offset in its region
     arena_bytes: int
-    lower_bound_bytes: int  # max over steps of the (aligned) live bytes
+    lower_bound_bytes: int  # max over half steps of the (aligned) live arena bytes
     peak_step: int
     alignment: int
     planner: str
     optimal: bool  # the arena equals the lower bound, or CP-SAT proved it optimal
     state_offsets: dict[str, int] = field(default_factory=dict)  # persistent tensor -> offset
     state_bytes: int = 0
+    schedule: object = None  # the tinymem.schedule.Schedule planned (None: plain graph order)
+    baseline_bound_bytes: int = 0  # lower bound of the model's order, nothing in place, no views
 
-    def offset_of(self, tensor: str) -> int:
+    def buffer_of(self, tensor: str) -> Buffer:
         for b in self.buffers:
             if tensor in b.tensors:
-                return self.offsets[b.name]
+                return b
         raise KeyError(tensor)
+
+    def location(self, tensor: str) -> tuple[str, int]:
+        """(region, byte offset in it) of a tensor: region "arena", "input:<k>" or "output:<k>"."""
+        b = self.buffer_of(tensor)
+        return b.region, self.offsets[b.name] + b.tensor_offset(tensor)
+
+    def offset_of(self, tensor: str) -> int:
+        region, offset = self.location(tensor)
+        if region != "arena":
+            raise KeyError(f"{tensor} lives in the caller's {region} buffer, not in the arena")
+        return offset
 
     def scratch_offset(self, node_name: str) -> int | None:
         return self.offsets.get(f"scratch:{node_name}")
 
+    @property
+    def inplace(self) -> dict:
+        return self.schedule.inplace if self.schedule is not None else {}
+
+    @property
+    def elided(self) -> set[str]:
+        return self.schedule.views.elided if self.schedule is not None else set()
+
+    @property
+    def arena_buffers(self) -> list[Buffer]:
+        return [b for b in self.buffers if b.region == "arena"]
+
+
+def live_bytes_per_tick(buffers: list[Buffer], steps: int, alignment: int) -> list[int]:
+    live = [0] * max(2 * steps, 2)
+    for b in buffers:
+        for t in range(b.t0, b.t1 + 1):
+            live[t] += align_up(b.nbytes, alignment)
+    return live
+
 
 def live_bytes_per_step(buffers: list[Buffer], steps: int, alignment: int) -> list[int]:
-    live = [0] * max(steps, 1)
-    for b in buffers:
-        for s in range(b.first, b.last + 1):
-            live[s] += align_up(b.nbytes, alignment)
-    return live
+    """The most live bytes during each step (the larger of its two half steps)."""
+    ticks = live_bytes_per_tick(buffers, steps, alignment)
+    return [max(ticks[2 * s], ticks[2 * s + 1]) for s in range(len(ticks) // 2)]
+
+
+def check_placement(buffers: list[Buffer], offsets: dict[str, int], alignment: int) -> None:
+    """Raise when two buffers live at a common half step share a byte, or an offset is unaligned."""
+    spans = sorted(((offsets[b.name], offsets[b.name] + align_up(b.nbytes, alignment), b) for b in buffers),
+                   key=lambda s: s[0])
+    for i, (o, e, b) in enumerate(spans):
+        if o % alignment or o < 0:
+            raise TinymemError(f"internal: buffer {b.name} at unaligned offset {o}")
+        for o2, e2, b2 in spans[i + 1:]:
+            if o2 >= e:
+                break
+            if b.overlaps(b2):
+                raise TinymemError(f"internal: buffers {b.name} and {b2.name} overlap at steps "
+                                   f"{max(b.first, b2.first)}..{min(b.last, b2.last)}")
 
 
 def place(buffers: list[Buffer], alignment: int, planner: str = "auto", lower: int = 0,
@@ -81,25 +130,59 @@ def place(buffers: list[Buffer], alignment: int, planner: str = "auto", lower: i
     return best, candidates[best], result.optimal
 
 
-def plan_memory(g: Graph, alignment: int = 16, planner: str = "auto", time_limit: float = 10.0) -> MemoryPlan:
-    buffers = buffer_lifetimes(g)
-    live = live_bytes_per_step(buffers, len(g.nodes), alignment)
-    peak_step = max(range(len(live)), key=live.__getitem__)
-    used, offsets, optimal = place(buffers, alignment, planner, live[peak_step], time_limit)
-    arena = arena_size(buffers, offsets, alignment)
+def plan_memory(g: Graph, alignment: int = 16, planner: str = "auto", time_limit: float = 10.0,
+                schedule=None) -> MemoryPlan:
+    """Plan graph g (in its node order) or, given a schedule, its graph with views, in-place
+    decisions and caller-owned I/O."""
+    if schedule is not None:
+        g = schedule.graph
+    buffers = buffer_lifetimes(g, schedule)
+    arena = [b for b in buffers if b.region == "arena"]
+    live = live_bytes_per_tick(arena, len(g.nodes), alignment)
+    peak_tick = max(range(len(live)), key=live.__getitem__)
+    used, offsets, optimal = place(arena, alignment, planner, live[peak_tick], time_limit)
+    check_placement(arena, offsets, alignment)
+    for b in buffers:
+        if b.region != "arena":
+            offsets[b.name] = 0
+    arena_bytes = arena_size(arena, offsets, alignment)
     state_offsets, state_bytes = plan_state(g, alignment)
-    return MemoryPlan(buffers, offsets, arena, live[peak_step], peak_step, alignment, used, optimal,
-                      state_offsets, state_bytes)
+    baseline = live[peak_tick]
+    if schedule is not None and (schedule.inplace or schedule.views.elided or schedule.reordered
+                                 or schedule.io_external):
+        baseline = baseline_bound(schedule, alignment)
+    return MemoryPlan(buffers, offsets, arena_bytes, live[peak_tick], peak_tick // 2, alignment, used, optimal,
+                      state_offsets, state_bytes, schedule, baseline)
+
+
+def baseline_bound(schedule, alignment: int) -> int:
+    """Lower bound of the model's own order, every buffer in the arena, nothing in place, no views."""
+    from tinymem.memory.lifetimes import buffer_lifetimes as lifetimes
+
+    g = schedule.graph
+    by_name = {n.name: n for n in g.nodes}
+    import dataclasses
+
+    original = dataclasses.replace(g, nodes=[by_name[n] for n in schedule.original_order])
+    buffers = lifetimes(original)
+    return max(live_bytes_per_tick(buffers, len(original.nodes), alignment))
 
 
 def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM") -> None:
-    """Raise naming the peak step, its live tensors and the shortfall when the plan is too big."""
-    if plan.arena_bytes <= capacity:
+    """Raise naming the peak step, its live tensors and the shortfall when the plan is too big.
+
+    The model needs its arena plus its persistent state in `region`."""
+    need = plan.arena_bytes + plan.state_bytes
+    if need <= capacity:
         return
+    if plan.schedule is not None:
+        g = plan.schedule.graph
     step = plan.peak_step
-    live = sorted((b for b in plan.buffers if b.first <= step <= b.last), key=lambda b: -b.nbytes)
+    live = sorted((b for b in plan.arena_buffers if b.first <= step <= b.last), key=lambda b: -b.nbytes)
     node = g.nodes[step].name if g.nodes else "-"
-    items = ", ".join(f"{b.name} {b.nbytes} B" for b in live[:6]) + (" ..." if len(live) > 6 else "")
-    raise TinymemError(f"model needs {plan.arena_bytes} B of {region} but the board has {capacity} B "
-                       f"(short by {plan.arena_bytes - capacity} B); peak at step {step} ({node}) with "
-                       f"live: {items}")
+    items = ", ".join(f"{(b.tensors[0] if b.tensors else b.name)} {b.nbytes:,} B" for b in live[:6])
+    items += " ..." if len(live) > 6 else ""
+    state = f" + {plan.state_bytes:,} B persistent state" if plan.state_bytes else ""
+    raise TinymemError(f"model needs {need:,} B of {region} (arena {plan.arena_bytes:,} B{state}) but the "
+                       f"board has {capacity:,} B: short by {need - capacity:,} B; peak at step {step} "
+                       f"({node}) with live: {items}")

@@ -1,7 +1,8 @@
 """`draw_timeline`: the memory timeline picture of a plan (steps on x, arena address on y).
 
-One rectangle per buffer (activations blue, scratch orange), labelled when it is large enough to
-hold text; a dashed line marks the lower bound and a red band the peak step.
+One rectangle per arena buffer (activations blue, those written in place over one another green,
+scratch orange), labelled when it is large enough to hold text; a dashed line marks the lower
+bound and a red band the peak step.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def draw_timeline(report: dict, png: Path, svg: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
     ax.axvspan(ram["peak_step"] - 0.5, ram["peak_step"] + 0.5, color="#f4cccc", zorder=0, label="peak step")
     for b in mem["buffers"]:
-        color = "#6fa8dc" if b["kind"] == "activation" else "#f6b26b"
+        if b.get("region", "arena") != "arena":
+            continue  # caller-owned I/O (--io external)
+        color = "#f6b26b" if b["kind"] != "activation" else "#93c47d" if "group" in b else "#6fa8dc"
         x, w = b["first"] - 0.45, b["last"] - b["first"] + 0.9
         ax.add_patch(Rectangle((x, b["offset"]), w, b["bytes"], facecolor=color, edgecolor="#1c4587", lw=0.6))
         if b["bytes"] > 0.06 * arena and w > 0.8:

@@ -12,10 +12,9 @@ IR: lstm(x, w_i, w_f, w_c, w_o, r_i, r_f, r_c, r_o, b_i, b_f, b_c, b_o, h, c) ->
 attrs:
   time_major: bool (default False)
   cell_clip:  float >= 0; the cell state is clipped to [-cell_clip, cell_clip] (0: no clip)
-  cell_act:   activation of the cell gate, "tanh" (default) or "sigmoid" (TFLite's
-              fused_activation_function; the hidden state always uses tanh, as in TFLM)
-Per step, with the previous hidden state h:
-  g_k = act_k(w_k x_t + b_k + r_k h)   (sigmoid for i, f, o; cell_act for c)
+Per step, with the previous hidden state h (TFLite's fused_activation_function must be TANH,
+the only cell activation a TFLite file can express that TFLM runs):
+  g_k = act_k(w_k x_t + b_k + r_k h)   (sigmoid for i, f, o; tanh for c)
   c = clip(g_f * c + g_i * g_c);  h = g_o * tanh(c);  y_t = h
 Not supported (TFLM rejects them too): CIFG (no input gate), peephole, projection, layer norm.
 
@@ -150,8 +149,6 @@ def _check(node, g):
         raise UnsupportedOperatorError(f"{where}: needs all 4 gates' weights and biases and both states "
                                        "(CIFG is not supported)")
     x, h, c, y = t[0], t[13], t[14], g.tensor(node.outputs[0])
-    if node.attrs.get("cell_act", "tanh") not in ("tanh", "sigmoid"):
-        raise UnsupportedOperatorError(f"{where}: cell activation {node.attrs.get('cell_act')!r}")
     if x.dtype == "f32":
         if not all(v.dtype == "f32" for v in t + [y]):
             raise UnsupportedOperatorError(f"{where}: float LSTM with non-float weights (hybrid)")
@@ -192,9 +189,8 @@ class LSTM(Op):
         if float(opts.get("proj_clip", 0.0)) > 0:
             raise UnsupportedOperatorError(f"{where}: projection clipping is not supported")
         act = opts.get("fused_activation_function", "tanh")
-        if act not in ("tanh", "sigmoid"):
-            raise UnsupportedOperatorError(f"{where}: cell activation {act!r} is not supported (TFLM: tanh, "
-                                           "sigmoid)")
+        if act != "tanh":
+            raise UnsupportedOperatorError(f"{where}: cell activation {act!r} is not supported (TFLM: tanh)")
         h, c = ins[18], ins[19]
         g = ctx.graph
         for s in (h, c):
@@ -202,7 +198,7 @@ class LSTM(Op):
                 raise UnsupportedOperatorError(f"{where}: the hidden and cell states must be variable tensors")
         node = ctx.add_node(self.name, [ins[k] for k in _TFLITE_SLOTS], ctx.outputs(op)[:1] + [h, c],
                             {"time_major": bool(opts.get("time_major", False)),
-                             "cell_clip": float(opts.get("cell_clip", 0.0)), "cell_act": act})
+                             "cell_clip": float(opts.get("cell_clip", 0.0))})
         _check(node, g)
 
     def infer(self, node, g):
@@ -243,7 +239,7 @@ class LSTM(Op):
             a = _sat16(_mbqm(fp._wrap32(w @ x64 + bias), q.fc_in[k]))
             rr = _sat16(_mbqm(fp._wrap32(r @ h64), q.fc_rec[k]))
             pre = _sat16(a + rr)
-            if k == 2 and node.attrs.get("cell_act", "tanh") == "tanh":
+            if k == 2:
                 gates.append(tanh_s16(pre, 0, 0).astype(np.int64))
             else:
                 gates.append(sigmoid_s16(pre).astype(np.int64))
@@ -263,7 +259,7 @@ class LSTM(Op):
         for k in range(4):
             w, r, bias = inputs[1 + k], inputs[5 + k], inputs[9 + k]
             pre = (w.astype(np.float32) @ x + bias.astype(np.float32)) + (r.astype(np.float32) @ h)
-            if k == 2 and node.attrs.get("cell_act", "tanh") == "tanh":
+            if k == 2:
                 gates.append(np.tanh(pre).astype(np.float32))
             else:
                 gates.append(_sigmoid_f32(pre))
@@ -280,7 +276,6 @@ class LSTM(Op):
         b, steps, n_in, n, tm = _dims(node, g)
         ins = node.inputs
         dims = em.params("tm_lstm_dims", node, f"{{{b}, {steps}, {n_in}, {n}, {int(tm)}}}")
-        sigmoid_cell = int(node.attrs.get("cell_act", "tanh") == "sigmoid")
         code = []
         for src, dst in ((ins[13], node.outputs[1]), (ins[14], node.outputs[2])):
             if src != dst:  # the kernel updates the state in place: start from the given state
@@ -293,7 +288,7 @@ class LSTM(Op):
                           f"{{{em.table(node.name + '_w', w.astype(np.float32))}, "
                           f"{em.table(node.name + '_r', r.astype(np.float32))}, "
                           f"{em.table(node.name + '_b', bias.astype(np.float32))}, "
-                          f"{c_float(node.attrs.get('cell_clip', 0.0))}, {sigmoid_cell}}}")
+                          f"{c_float(node.attrs.get('cell_clip', 0.0))}}}")
             kernel = "tm_lstm_f32"
         else:
             q = _Quant(node, g)
@@ -307,7 +302,7 @@ class LSTM(Op):
                 ints(m for m, _ in q.fc_in), ints(s for _, s in q.fc_in),
                 ints(m for m, _ in q.fc_rec), ints(s for _, s in q.fc_rec),
                 *map(str, q.forget), *map(str, q.update), *map(str, q.hidden), str(q.h_zp),
-                str(q.clip), *map(str, q.tanh), str(sigmoid_cell)]) + "}")
+                str(q.clip), *map(str, q.tanh)]) + "}")
             kernel = "tm_lstm_s8"
         args = (f"&{dims}, &{p}, {em.ptr(ins[0])}, {em.ptr(node.outputs[0])}, {em.ptr(node.outputs[1])}, "
                 f"{em.ptr(node.outputs[2])}")

@@ -48,6 +48,7 @@ def alpha_period(g, node):
 @register
 class Prelu(Op):
     name = "prelu"
+    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("PRELU",)
     onnx = ("PRelu",)
 

@@ -57,6 +57,7 @@ def requantize(values, x, y) -> np.ndarray:
 @register
 class Quantize(Op):
     name = "quantize"
+    inplace_inputs = (0,)  # elementwise kernels: in place when the element sizes match
     tflite = ("QUANTIZE",)
     onnx = ("QuantizeLinear",)
 

@@ -27,8 +27,8 @@ def activation_range(act: str, out: Tensor) -> tuple[int, int] | tuple[float, fl
     scale, zp = np.float32(out.scale), out.zero_point
 
     def quantize(v: float) -> int:  # TFLite: zero_point + round(f / scale) in float32
-        q = np.float32(v) / scale
-        return zp + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5)))
+        q = float(np.float32(v) / scale)  # the division in float32, the rounding exact (std::round)
+        return zp + int(np.sign(q) * np.floor(abs(q) + 0.5))
 
     amin = qmin if lo is None else max(qmin, quantize(lo))
     amax = qmax if hi is None else min(qmax, quantize(hi))

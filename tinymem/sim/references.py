@@ -281,8 +281,13 @@ def run_onnxruntime(
     feeds: Mapping[str, np.ndarray],
     steps: int = 1,
     state_pairs: Mapping[str, str] | None = None,
+    basic_optimizations: bool = False,
 ) -> list[np.ndarray]:
     """Run an ONNX model on onnxruntime (CPU); return all outputs in model output order.
+
+    ``basic_optimizations``: run at ORT_ENABLE_BASIC, which keeps QDQ models as
+    dequantize -> float op -> quantize (their ONNX meaning); the default level fuses them into
+    onnxruntime's own int8 kernels, which drift from that meaning by several steps on some CPUs.
 
     ``model_path_or_bytes``: a path (str/Path), the serialized model (bytes), or an
     ``onnx.ModelProto``. ``feeds`` maps input names to arrays. ``state_pairs`` maps a state input
@@ -307,6 +312,8 @@ def run_onnxruntime(
         model = bytes(model)
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only
+    if basic_optimizations:
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     sess = ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
     in_meta = {i.name: i for i in sess.get_inputs()}

@@ -3,7 +3,7 @@
  * peephole, projection or layer norm). For every batch b and step t, with gates
  * k = 0 input, 1 forget, 2 cell, 3 output:
  *
- *   g_k = act_k(W_k x_t + bias_k + R_k h)      act: sigmoid, or cell_act for k = 2
+ *   g_k = act_k(W_k x_t + bias_k + R_k h)      act: sigmoid, tanh for the cell gate (k = 2)
  *   c   = clip(g_1 * c + g_0 * g_2)
  *   h   = g_3 * tanh(c);  output_t = h
  *
@@ -57,9 +57,8 @@ typedef struct {
     int32_t cell_clip;                       /* [0, 32767]; 0: no clipping */
     /* tanh of the cell state: TFLM's (input_multiplier, input_left_shift) for a cell scale 2^p:
      * (0, 12 + p) when 12 + p >= 0 (input scaled by 3 << (12 + p)), else (3, -(12 + p))
-     * (input * 3 rounded right by -(12 + p)). left shift in [0, 15]. */
+     * (input * 3 rounded right by -(12 + p)). shift in [0, 14]. */
     int32_t cell_tanh_multiplier, cell_tanh_shift;
-    int32_t cell_gate_sigmoid; /* 1: the cell gate uses sigmoid instead of tanh */
 } tm_lstm_params_s8;
 
 typedef struct {
@@ -67,7 +66,6 @@ typedef struct {
     const float *recurrent_weights; /* [4 * n_cell][n_cell] */
     const float *bias;              /* [4 * n_cell] */
     float cell_clip;                /* >= 0; 0: no clipping */
-    int32_t cell_gate_sigmoid;      /* 1: the cell gate uses sigmoid instead of tanh */
 } tm_lstm_params_f32;
 
 tm_status tm_lstm_s8(const tm_lstm_dims *dims, const tm_lstm_params_s8 *params, const int8_t *input,

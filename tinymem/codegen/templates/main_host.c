@@ -28,6 +28,18 @@ int main(int argc, char **argv)
         return 2;
     }
     tm_status status = @PREFIX@_init();
+#ifdef @PREFIX_UPPER@_IO_EXTERNAL
+    { /* --io external: this harness is the application that owns the I/O buffers */
+        const void *ins[@PREFIX_UPPER@_NUM_INPUTS > 0 ? @PREFIX_UPPER@_NUM_INPUTS : 1];
+        void *outs[@PREFIX_UPPER@_NUM_OUTPUTS > 0 ? @PREFIX_UPPER@_NUM_OUTPUTS : 1];
+        for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_INPUTS; ++i)
+            ins[i] = calloc(1, @PREFIX@_inputs[i].bytes + 16u);
+        for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_OUTPUTS; ++i)
+            outs[i] = calloc(1, @PREFIX@_outputs[i].bytes + 16u);
+        if (status == TM_OK)
+            status = @PREFIX@_set_io(ins, outs);
+    }
+#endif
     for (long s = 0; s < steps && status == TM_OK; ++s) {
         for (int a = 4; a < argc && status == TM_OK; ++a)
             if (strtol(argv[a], NULL, 10) == s)
