@@ -1,8 +1,16 @@
-"""RAM: tinymem's total (arena + persistent) vs TFLite Micro's smallest working arena.
+"""RAM: tinymem's plans vs the layer-by-layer lower bound vs TFLite Micro's smallest arena.
 
-TFLM's arena is found by bisection with the `tflite-micro` package (x86-64 build: its persistent
-tail holds 8-byte pointers, so it is somewhat larger than on a 32-bit MCU; the activation head is
-the same). Also prints the layer-by-layer lower bound (max live bytes over steps, 16-byte aligned).
+For every .tflite in ../shared/models that tinymem compiles (the four MLPerf Tiny models first):
+
+  layer bound     max over steps of the live bytes in the model's own order, nothing in place
+                  (16-byte aligned): what any planner of that schedule needs at least
+  no in-place     tinymem's arena with in-place execution and views off (`--no-inplace`): the
+                  planner alone, to compare with the layer bound
+  tinymem RAM     the default compile: arena (activations, I/O, scratch) + persistent state, with
+                  in-place execution, zero-copy views and the searched order; its own lower bound
+  io external     the same with `--io external` (the application owns input and output buffers)
+  TFLM arena      the smallest arena the `tflite-micro` interpreter accepts, by bisection (x86-64
+                  build: its persistent tail holds 8-byte pointers, a little larger than on an MCU)
 
     python benchmarks/memory.py
 """
@@ -17,24 +25,78 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.tflm_baseline import MLPERF_MODELS, MODELS_DIR, tflm_arena_bytes  # noqa: E402
-from tinymem.compile import compile_model  # noqa: E402
+from benchmarks.tflm_baseline import (MLPERF_MODELS, MODELS_DIR, _arena_ok, _n_inputs, _quiet_stderr,  # noqa: E402
+                                      _runtime, tflm_arena_bytes)
+from tinymem.compile import CompileOptions, compile_model  # noqa: E402
+from tinymem.errors import TinymemError  # noqa: E402
+
+
+def tflm_arena(model: Path) -> int | None:
+    """TFLM's smallest arena, or None when TFLM cannot run the model at all (16 MiB tried)."""
+    try:
+        runtime = _runtime()
+        data = model.read_bytes()
+        with _quiet_stderr():
+            if not _arena_ok(runtime, data, 16 << 20, _n_inputs(data)):
+                return None
+        return tflm_arena_bytes(model, granularity=16)
+    except Exception:  # noqa: BLE001 - any failure means "no TFLM figure"
+        return None
+
+
+def compile_ram(model: Path, **options) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        return compile_model(model, Path(tmp) / "out", CompileOptions(**options))
+
+
+def models() -> list[tuple[str, Path]]:
+    first = [(label, MODELS_DIR / fname) for label, fname, _ in MLPERF_MODELS]
+    known = {p for _, p in first}
+    rest = [(p.stem, p) for p in sorted(MODELS_DIR.glob("*.tflite")) if p not in known]
+    return first + rest
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * (a - b) / b:+.1f} %" if b else "-"
 
 
 def main() -> int:
-    table = Table(title="RAM per model (bytes)")
-    for col in ("model", "tinymem arena", "persistent", "tinymem total", "lower bound", "plan/bound",
-                "TFLM arena", "tinymem/TFLM"):
-        table.add_column(col, justify="right")
-    for label, fname, _ in MLPERF_MODELS:
-        model = MODELS_DIR / fname
-        with tempfile.TemporaryDirectory() as tmp:
-            ram = compile_model(model, Path(tmp) / "out")["ram"]
-        tflm = tflm_arena_bytes(model, granularity=16)
-        table.add_row(label, f"{ram['arena_bytes']:,}", f"{ram['persistent_bytes']:,}", f"{ram['total_bytes']:,}",
-                      f"{ram['lower_bound_bytes']:,}", f"{ram['arena_bytes'] / ram['lower_bound_bytes']:.3f}",
-                      f"{tflm:,}", f"{ram['total_bytes'] / tflm:.3f}")
-    Console().print(table)
+    console = Console(width=160)
+    table = Table(title="RAM per model (bytes; tinymem RAM = arena + persistent + scratch)")
+    for col in ("model", "layer bound", "no in-place", "vs bound", "tinymem RAM", "its bound", "vs layer bound",
+                "in place", "io external", "TFLM arena", "tinymem/TFLM", "vs TFLM"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    below, skipped = [], []
+    for label, path in models():
+        try:
+            plain = compile_ram(path, inplace=False)
+            best = compile_ram(path)
+            ext = compile_ram(path, io="external")
+        except TinymemError as e:
+            skipped.append(f"{path.name}: {str(e).splitlines()[0][:110]}")
+            continue
+        ram, bound = best["ram"], plain["ram"]["lower_bound_bytes"]
+        tflm = tflm_arena(path)
+        total = ram["total_bytes"]
+        n_inplace = len(best["memory"]["inplace"]) + len(best["memory"]["views"])
+        table.add_row(label, f"{bound:,}", f"{plain['ram']['arena_bytes']:,}", pct(plain["ram"]["arena_bytes"], bound),
+                      f"{total:,}", f"{ram['lower_bound_bytes']:,}", pct(ram["arena_bytes"], bound),
+                      str(n_inplace), f"{ext['ram']['total_bytes']:,}",
+                      f"{tflm:,}" if tflm else "-", f"{total / tflm:.3f}" if tflm else "-",
+                      pct(total, tflm) if tflm else "-")
+        if ram["arena_bytes"] < bound:
+            below.append(f"{label}: {ram['arena_bytes']:,} B vs layer-by-layer bound {bound:,} B "
+                         f"({pct(ram['arena_bytes'], bound)}; {len(best['memory']['inplace'])} ops in place, "
+                         f"{len(best['memory']['views'])} views{', order searched' if best['memory']['reordered'] else ''})")
+    console.print(table)
+    console.print("[bold]Below the layer-by-layer bound[/bold] (in-place execution, views, order; bit-exact: "
+                  "tests/e2e/test_models.py):")
+    for line in below:
+        console.print(f"  {line}", highlight=False)
+    if skipped:
+        console.print("[dim]not compiled:[/dim]")
+        for line in skipped:
+            console.print(f"  [dim]{line}[/dim]", highlight=False)
     return 0
 
 

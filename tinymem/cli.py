@@ -40,11 +40,29 @@ def _consts(values) -> dict:
     return out
 
 
+def _states(values):
+    """--state values: None (none given: detect pairs), {} (--state none) or {IN: OUT}."""
+    if not values:
+        return None
+    out = {}
+    for v in values:
+        if v.lower() == "none":
+            continue
+        name, sep, target = v.partition("=")
+        if not sep or not name or not target:
+            raise click.BadParameter(f"{v!r}: expected IN=OUT (or none)")
+        out[name] = target
+    return out
+
+
 model_options = [
     click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=1x96x96x3",
                  help="Pin a dynamic input shape (repeatable)."),
     click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
                  help="Specialise a model input to a constant (repeatable); folds If on it."),
+    click.option("--state", "states", multiple=True, metavar="IN=OUT",
+                 help="Input IN takes output OUT of the previous call: persistent state (repeatable; "
+                      "'none': no state; default: detected by name for ONNX, e.g. h=hn)."),
     click.option("--board", default="host", show_default=True, help="Target board."),
 ]
 
@@ -73,10 +91,11 @@ def with_plan_options(f):
     return f
 
 
-def _options(board, input_shapes, consts, **plan):
+def _options(board, input_shapes, consts, states=(), **plan):
     from tinymem.compile import CompileOptions
 
-    return CompileOptions(board=board, input_shapes=_shapes(input_shapes), consts=_consts(consts), **plan)
+    return CompileOptions(board=board, input_shapes=_shapes(input_shapes), consts=_consts(consts),
+                          state=_states(states), **plan)
 
 
 @click.group()
@@ -89,15 +108,18 @@ def cli():
 @click.argument("model", type=click.Path(dir_okay=False))
 @with_model_options
 @click.option("--ir", "show_ir", is_flag=True, help="Also print the IR after canonicalization.")
-def inspect(model, input_shapes, consts, board, show_ir):
+def inspect(model, input_shapes, consts, states, board, show_ir):
     """Print the operator table of MODEL."""
     from tinymem.compiler.canonicalize import canonicalize
+    from tinymem.compiler.state_pairs import make_state
     from tinymem.frontend import load_model
     from tinymem.ir import format_graph, verify
     from tinymem.ops import get_op
 
-    opts = _options(board, input_shapes, consts)
-    g = canonicalize(verify(load_model(model, opts.input_shapes, opts.consts)))
+    opts = _options(board, input_shapes, consts, states)
+    g = verify(load_model(model, opts.input_shapes, opts.consts))
+    pairs = make_state(g, opts.state, auto=Path(model).suffix.lower() == ".onnx")
+    g = canonicalize(g)
     table = Table(title=f"{Path(model).name}: {len(g.nodes)} ops")
     for col in ("#", "op", "inputs", "outputs", "MACs", "weight bytes"):
         table.add_column(col, justify="right" if col in ("#", "MACs", "weight bytes") else "left")
@@ -118,6 +140,9 @@ def inspect(model, input_shapes, consts, board, show_ir):
     table.add_section()
     table.add_row("", "total", "", "", f"{total_macs:,}", f"{total_w:,}")
     console.print(table)
+    if pairs:
+        state = sum(g.tensor(k).nbytes for k in pairs)
+        console.print(f"state (persistent, {state:,} B): " + ", ".join(f"{k} <- {v}" for k, v in pairs.items()))
     if show_ir:
         console.print(format_graph(g), markup=False, highlight=False)
 
@@ -127,17 +152,20 @@ def inspect(model, input_shapes, consts, board, show_ir):
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @with_model_options
 @with_plan_options
-def compile_cmd(model, out, input_shapes, consts, board, planner, io, inplace, overwrite_inputs, alignment):
+def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment):
     """Compile MODEL into a self-contained C project in OUT."""
     from tinymem.compile import compile_model
 
-    report = compile_model(model, out, _options(board, input_shapes, consts, planner=planner, io=io, inplace=inplace,
+    report = compile_model(model, out, _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
                                                 overwrite_inputs=overwrite_inputs, alignment=alignment))
     table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
     table.add_row("ops", str(len(report["ops"])))
     table.add_row("MACs", f"{report['macs']:,}")
     table.add_row("flash (weights + tables)", f"{report['flash']['total_bytes']:,} B")
     table.add_row("RAM (arena + persistent)", f"{report['ram']['total_bytes']:,} B")
+    if report.get("state_pairs"):
+        table.add_row("state (persistent)", f"{report['ram']['state_bytes']:,} B: "
+                      + ", ".join(f"{p['input']} <- {p['output']}" for p in report["state_pairs"]))
     table.add_row("RAM lower bound", f"{report['ram']['lower_bound_bytes']:,} B")
     if report["ram"].get("baseline_bound_bytes", 0) != report["ram"]["lower_bound_bytes"]:
         table.add_row("layer-by-layer bound", f"{report['ram']['baseline_bound_bytes']:,} B "
@@ -248,13 +276,13 @@ def run(out, input_path, output_path, board, port, emulate, steps):
               help="N consecutive calls on seeded random inputs, state carried (replaces -n).")
 @with_model_options
 @with_plan_options
-def verify_cmd(model, data, n_random, seed, atol, steps, input_shapes, consts, board, planner, io, inplace,
+def verify_cmd(model, data, n_random, seed, atol, steps, input_shapes, consts, states, board, planner, io, inplace,
                overwrite_inputs, alignment):
     """Compile MODEL, run it on the host and compare with the reference runtime."""
     from tinymem.verify import verify_model
 
     result = verify_model(model, n_random, data, seed, atol,
-                          _options(board, input_shapes, consts, planner=planner, io=io, inplace=inplace,
+                          _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
                                    overwrite_inputs=overwrite_inputs, alignment=alignment), steps=steps)
     table = Table(title=f"{Path(model).name}: {result.samples} inputs vs {result.reference}")
     for col in ("output", "dtype", "tolerance", "max |diff|", "differing", "status"):

@@ -54,6 +54,10 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
             info["tensor_offsets"] = dict(b.offsets)
         if b.group is not None:
             info["group"] = b.group
+            if b.late_start:
+                info["late_start"] = True
+            if b.early_end:
+                info["early_end"] = True
         buffers.append(info)
     schedule = plan.schedule
     inplace = [{"node": d.node, "input": d.input, "output": d.output, "scratch_bytes": d.scratch_bytes,

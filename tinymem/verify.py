@@ -44,17 +44,15 @@ class VerifyResult:
         return all(o.differing == 0 for o in self.outputs)
 
 
-def reference_runner(model_path: Path, report: dict):
+def reference_runner(model_path: Path, report: dict, consts: dict | None = None):
     """(name, fn(inputs, steps) -> outputs) for the model's reference runtime; with steps > 1 the
-    inputs and outputs carry a leading step axis and one interpreter runs them in sequence."""
+    inputs and outputs carry a leading step axis and one interpreter runs them in sequence.
+    `consts`: the --const values (ONNX inputs the compiled model no longer has)."""
     from tinymem.sim import references
 
     data = model_path.read_bytes()
     if model_path.suffix.lower() == ".onnx":
-        names = [d["name"] for d in report["inputs"]]
-        qdq = b"QuantizeLinear" in data or b"DequantizeLinear" in data
-        return "onnxruntime", lambda xs, steps: references.run_onnxruntime(
-            data, dict(zip(names, xs)), steps, basic_optimizations=qdq)
+        return "onnxruntime", onnx_reference(data, report, consts)
     try:
         probe = [np.zeros(d["shape"], dtype=np.dtype(_np(d["dtype"]))) for d in report["inputs"]]
         references.run_tflm(data, probe)
@@ -63,6 +61,40 @@ def reference_runner(model_path: Path, report: dict):
         if "not installed" in str(e):
             raise
         return "litert-builtin-ref", lambda xs, steps: references.run_litert_ref(data, xs, steps)
+
+
+def onnx_reference(data: bytes, report: dict, consts: dict | None = None):
+    """fn(inputs, steps) -> outputs running an ONNX model on onnxruntime like the compiled model:
+    the compiled model's inputs, each --const input at its value, and each state input
+    (report["state_pairs"]) starting from zeros and fed back from its output after every step."""
+    import onnx
+    from onnx import helper
+
+    from tinymem.sim import references
+
+    names = [d["name"] for d in report["inputs"]]
+    qdq = b"QuantizeLinear" in data or b"DequantizeLinear" in data
+    pairs = {p["input"]: p["output"] for p in report.get("state_pairs", [])}
+    state = {s["name"]: s for s in report.get("state", [])}
+    init = {k: np.zeros(state[k]["shape"], dtype=_np(state[k]["dtype"])) for k in pairs}
+    fixed = {}
+    if consts:
+        model = onnx.ModelProto()
+        model.ParseFromString(data)
+        for vi in model.graph.input:
+            if vi.name in consts:
+                t = vi.type.tensor_type
+                dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in t.shape.dim]
+                fixed[vi.name] = np.full(dims, consts[vi.name], dtype=helper.tensor_dtype_to_np_dtype(t.elem_type))
+
+    def run(xs, steps):
+        feeds = dict(zip(names, xs))
+        for k, v in fixed.items():
+            feeds[k] = v if steps == 1 else np.broadcast_to(v, (steps, *v.shape))
+        feeds.update(init)
+        return references.run_onnxruntime(data, feeds, steps, state_pairs=pairs, basic_optimizations=qdq)
+
+    return run
 
 
 def _np(dtype: str):
@@ -93,7 +125,7 @@ def verify_model(model_path: str | Path, n_random: int = 20, data: str | Path | 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         report = compile_model(model_path, out, options)
-        name, ref = reference_runner(model_path, report)
+        name, ref = reference_runner(model_path, report, options.consts if options else None)
         samples = [(f"random#{i}", xs, None) for i, xs in enumerate(random_inputs(report["inputs"], n_random, seed))]
         if data is not None:
             samples += load_dataset(data, report["inputs"], data_limit)

@@ -438,6 +438,11 @@ void tm_agent_init(tm_agent *ag, const tm_model *model, const tm_agent_config *c
         ag->cfg.board = TM_BOARD_NAME;
     if (ag->cfg.firmware_id == NULL)
         ag->cfg.firmware_id = TM_FIRMWARE_ID;
+    if (ag->cfg.params == NULL && model->params != NULL) { /* the model's own (--updatable) */
+        ag->cfg.params = model->params;
+        ag->cfg.params_bytes = model->params_bytes;
+        ag->cfg.params_changed = model->params_changed;
+    }
     if (ag->cfg.params == NULL)
         ag->cfg.params_bytes = 0;
     ag->model_status = TM_OK;

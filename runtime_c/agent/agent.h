@@ -84,7 +84,8 @@ enum {
     TM_AGENT_ERR_NO_PARAMS = 12       /* PARAMS_* on firmware without updatable parameters */
 };
 
-/* Optional firmware description and updatable parameters (NULL fields take the defaults). */
+/* Optional firmware description and updatable parameters (NULL fields take the defaults). With
+ * params NULL the agent serves the model's own params region (tm_model.params, --updatable). */
 typedef struct {
     const char *board;       /* board name reported by INFO (default TM_BOARD_NAME) */
     const char *firmware_id; /* free-form firmware id reported by INFO (default TM_FIRMWARE_ID) */

@@ -25,10 +25,11 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Stack bytes a kernel may use for weights re-laid out as SMLAD operands (tm_conv2d_s8.c).
- * `tinymem build` sets it from the board's stack size (half of it, at most 4096). */
+/* Stack bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands. The DSP kernels'
+ * deepest stack use is about TM_ARM_PANEL_BYTES + 2 KB (docs/boards.md); define it smaller for a
+ * board with a small stack (less is slower for deep layers, never wrong). */
 #ifndef TM_ARM_PANEL_BYTES
-#define TM_ARM_PANEL_BYTES 4096
+#define TM_ARM_PANEL_BYTES 3072
 #endif
 
 /* Four int8 values as one word (any alignment: ARMv7E-M loads words unaligned). */

@@ -2,21 +2,25 @@
  * runtime_c/kernels/tm_conv2d_s8.c (bit-exact with TFLite Micro's ConvPerChannel), with SMLAD
  * dot products.
  *
- * The filter is block-interleaved (conv2d.h): tap k of an 8-filter block holds filters 0..7 in
- * 8 bytes. A word of four activations a[k..k+3] gives the SMLAD operands (a[k], a[k+2]) and
- * (a[k+1], a[k+3]); the matching filter pairs (w[k][f], w[k+2][f]) are built with SXTB16 and
- * PKHBT/PKHTB from the words of taps k and k+2.
+ * A word of four activations a[k..k+3] gives, through SXTB16, the SMLAD operands (a[k], a[k+2])
+ * and (a[k+1], a[k+3]); the filter must be paired the same way, (w[k][o], w[k+2][o]) and
+ * (w[k+1][o], w[k+3][o]). The filter is block-interleaved (conv2d.h: tap k of an 8-filter block
+ * holds filters 0..7 in 8 bytes), so SXTB16 of its words pairs filters, not taps; PKHBT/PKHTB
+ * re-pair them.
  *
  * Two paths:
- *  - panel: output channels in panels of 4; a panel's filters are re-laid out once into a stack
- *    buffer (TM_ARM_PANEL_BYTES) as ready SMLAD pairs, then every output pixel takes two loads
- *    and two SMLADs per filter and 4 taps. The pixel's receptive field is read in place, one
- *    contiguous span per filter row (pointwise: one span; rows cut by the image border or the
- *    stride go through an im2col row in scratch). Used when the panel fits and spans are whole
- *    words: groups == 1, kw * c % 4 == 0 (or 1x1), 8 * depth <= TM_ARM_PANEL_BYTES.
- *  - pairs: otherwise (the general case), as the portable kernel: two output pixels (im2col rows
- *    in scratch unless pointwise) against each 8-filter block read from the filter in place.
- * Requantization: tm_arm_requant, identical to tm_conv_requant_ch. */
+ *  - panel (groups == 1 and the re-laid-out weights fit TM_ARM_PANEL_BYTES): output channels in
+ *    panels of up to 32 filters. A panel's weights are re-laid out once on the stack as ready
+ *    SMLAD pairs, 4 filters per sub-block, each kernel row padded with zero weights to whole
+ *    words. Then per output pixel and sub-block: one load, two SXTB16, two LDMs and eight SMLADs
+ *    per 4 taps, reading the receptive field in place, one span per kernel row (pointwise: one
+ *    span), or from an im2col row in scratch for pixels at the image border or when the row
+ *    padding would read past the image row. Requantization through tm_arm_rqf (LDM of a
+ *    filter's constants and five ALU instructions) with SSAT when the clamp is [-128, 127].
+ *  - pairs (otherwise): as the portable kernel, two output pixels (im2col rows in scratch unless
+ *    pointwise) against each 8-filter block read from the filter in place, pairs built with
+ *    PKHBT/PKHTB for every use.
+ */
 #include "tinymem/conv2d.h"
 #include "tm_arm_dsp.h"
 
@@ -176,56 +180,121 @@ static tm_status tm__conv_pairs(const tm_conv2d_geom *g, const tm_conv2d_params_
 #define TM__SUB 4         /* filters accumulated together in registers */
 #define TM__PANEL_MAX 32  /* filters per panel at most */
 
-/* Filters o0 .. o0+nf-1 laid out as SMLAD operands, in sub-blocks of 4 filters: for sub-block s,
- * 4-tap group i and filter f of the sub-block, panel[((s * depth4 + i) * 4 + f) * 2 + {0, 1}] =
- * (w[4i][o], w[4i+2][o]), (w[4i+1][o], w[4i+3][o]) as int16 pairs; taps past depth and filters
- * past nf are zeros. The source is the block-interleaved filter of a groups == 1 conv; o0 is a
- * multiple of 4, so a sub-block is one half of an 8-filter block. */
-static void tm__panel_fill(const int8_t *filter, int32_t depth, int32_t depth4, int32_t oc,
+/* A sub-block's bias and requantization (tm_arm_rqf, LDM-able: 4 words per filter). */
+typedef struct {
+    int32_t bias[TM__SUB];
+    tm_arm_rqf q[TM__SUB];
+    int32_t fast; /* every filter's tm_arm_rqf applies and the clamp is [-128, 127] */
+} tm__sub;
+
+/* Panel geometry: taps per kernel row, 4-tap groups per (padded) kernel row and in all. */
+typedef struct {
+    int32_t rowb, span4, depth4;
+} tm__pgeom;
+
+static tm__pgeom tm__panel_geom(const tm_conv2d_geom *g)
+{
+    tm__pgeom pg;
+    pg.rowb = g->kw * g->in.c;
+    pg.span4 = (pg.rowb + 3) / 4;
+    pg.depth4 = g->kh * pg.span4;
+    return pg;
+}
+
+/* Output channels per panel (a multiple of 4), 0 when the panel path cannot run. */
+static int32_t tm__panel_filters(const tm_conv2d_geom *g)
+{
+    const tm__pgeom pg = tm__panel_geom(g);
+    if (g->groups != 1)
+        return 0;
+    if (tm_conv2d_is_pointwise(g) ? g->in.c % 4 != 0 : pg.rowb % 4 != 0 && pg.rowb < 3)
+        return 0; /* pointwise: no scratch to pad rows in; else the padded im2col row must fit */
+    int32_t pf = 4 * (TM_ARM_PANEL_BYTES / (32 * pg.depth4));
+    const int32_t oc4 = (g->out.c + 3) / 4 * 4;
+    pf = pf < oc4 ? pf : oc4;
+    return pf < TM__PANEL_MAX ? pf : TM__PANEL_MAX;
+}
+
+/* Filters o0 .. o0+nf-1 (o0 a multiple of 4) as SMLAD operands: for sub-block s, kernel row ky,
+ * 4-tap group i of the row and filter f of the sub-block, the words
+ *   panel[((s * depth4 + ky * span4 + i) * 4 + f) * 2 + {0, 1}]
+ * hold (w[j][o], w[j+2][o]) and (w[j+1][o], w[j+3][o]) for taps j = 4i .. 4i+3 of the row (k =
+ * ky * rowb + j in the filter), zeros past the row and for filters past nf. A full sub-block is
+ * one half of a full 8-filter block: four filters of a tap are one word, and SXTB16 + PKH turn
+ * the words of 4 taps into the 8 pairs. */
+static void tm__panel_fill(const int8_t *filter, const tm__pgeom *pg, int32_t kh, int32_t oc,
                            int32_t o0, int32_t nf, int32_t *panel)
 {
-    const int32_t nsub = (nf + TM__SUB - 1) / TM__SUB;
-    for (int32_t sub = 0; sub < nsub; ++sub) {
-        const int32_t f0 = o0 + sub * TM__SUB;
+    const int32_t depth = kh * pg->rowb;
+    for (int32_t f0 = o0; f0 < o0 + nf; f0 += TM__SUB) {
         const int32_t blk = f0 / TM_CONV2D_BLOCK * TM_CONV2D_BLOCK;
         const int32_t nb = oc - blk < TM_CONV2D_BLOCK ? oc - blk : TM_CONV2D_BLOCK;
         const int8_t *v = filter + (size_t)blk * depth + (f0 - blk);
-        int32_t *dst = panel + (size_t)sub * depth4 * 2 * TM__SUB;
-        int32_t i = 0;
-        if (nb == TM_CONV2D_BLOCK && f0 + TM__SUB <= o0 + nf) {
-            /* four filters of tap k are one word: SXTB16 splits them into the pairs of
-             * filters (0, 2) and (1, 3), PKH re-pairs them by taps (k, k+2) */
-            for (; 4 * i + 4 <= depth; ++i, v += 4 * TM_CONV2D_BLOCK, dst += 2 * TM__SUB) {
-                const int32_t k0 = tm_arm_ld4(v), k1 = tm_arm_ld4(v + 8), k2 = tm_arm_ld4(v + 16),
-                              k3 = tm_arm_ld4(v + 24);
-                const int32_t e0 = tm_arm_sxtb16(k0), e1 = tm_arm_sxtb16(k1),
-                              e2 = tm_arm_sxtb16(k2), e3 = tm_arm_sxtb16(k3);
-                const int32_t d0 = tm_arm_sxtb16_ror8(k0), d1 = tm_arm_sxtb16_ror8(k1),
-                              d2 = tm_arm_sxtb16_ror8(k2), d3 = tm_arm_sxtb16_ror8(k3);
-                dst[0] = tm_arm_pkhbt(e0, e2);
-                dst[1] = tm_arm_pkhbt(e1, e3);
-                dst[2] = tm_arm_pkhbt(d0, d2);
-                dst[3] = tm_arm_pkhbt(d1, d3);
-                dst[4] = tm_arm_pkhtb(e2, e0);
-                dst[5] = tm_arm_pkhtb(e3, e1);
-                dst[6] = tm_arm_pkhtb(d2, d0);
-                dst[7] = tm_arm_pkhtb(d3, d1);
-            }
-            v -= (size_t)4 * i * TM_CONV2D_BLOCK;
-        }
-        for (; i < depth4; ++i, dst += 2 * TM__SUB) {
-            for (int32_t f = 0; f < TM__SUB; ++f) {
-                uint32_t w[4] = {0, 0, 0, 0};
-                if (f0 + f < o0 + nf)
-                    for (int32_t q = 0; q < 4; ++q) {
-                        const int32_t k = 4 * i + q;
-                        if (k < depth)
-                            w[q] = (uint32_t)(int32_t)v[(size_t)k * nb + f];
-                    }
-                dst[2 * f] = (int32_t)((w[0] & 0xFFFFu) | (w[2] << 16));
-                dst[2 * f + 1] = (int32_t)((w[1] & 0xFFFFu) | (w[3] << 16));
+        const int whole = nb == TM_CONV2D_BLOCK && f0 + TM__SUB <= o0 + nf;
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            for (int32_t j = 0; j < 4 * pg->span4; j += 4, panel += 2 * TM__SUB) {
+                const int32_t k = ky * pg->rowb + j;
+                if (whole && j + 4 <= pg->rowb) {
+                    const int8_t *u = v + (size_t)k * TM_CONV2D_BLOCK;
+                    const int32_t k0 = tm_arm_ld4(u), k1 = tm_arm_ld4(u + 8),
+                                  k2 = tm_arm_ld4(u + 16), k3 = tm_arm_ld4(u + 24);
+                    const int32_t e0 = tm_arm_sxtb16(k0), e1 = tm_arm_sxtb16(k1),
+                                  e2 = tm_arm_sxtb16(k2), e3 = tm_arm_sxtb16(k3);
+                    const int32_t d0 = tm_arm_sxtb16_ror8(k0), d1 = tm_arm_sxtb16_ror8(k1),
+                                  d2 = tm_arm_sxtb16_ror8(k2), d3 = tm_arm_sxtb16_ror8(k3);
+                    panel[0] = tm_arm_pkhbt(e0, e2);
+                    panel[1] = tm_arm_pkhbt(e1, e3);
+                    panel[2] = tm_arm_pkhbt(d0, d2);
+                    panel[3] = tm_arm_pkhbt(d1, d3);
+                    panel[4] = tm_arm_pkhtb(e2, e0);
+                    panel[5] = tm_arm_pkhtb(e3, e1);
+                    panel[6] = tm_arm_pkhtb(d2, d0);
+                    panel[7] = tm_arm_pkhtb(d3, d1);
+                    continue;
+                }
+                for (int32_t f = 0; f < TM__SUB; ++f) {
+                    uint32_t w[4] = {0, 0, 0, 0};
+                    if (f0 + f < o0 + nf)
+                        for (int32_t q = 0; q < 4 && j + q < pg->rowb; ++q)
+                            w[q] = (uint32_t)(int32_t)v[(size_t)(k + q) * nb + f];
+                    panel[2 * f] = (int32_t)((w[0] & 0xFFFFu) | (w[2] << 16));
+                    panel[2 * f + 1] = (int32_t)((w[1] & 0xFFFFu) | (w[3] << 16));
+                }
             }
         }
+    }
+}
+
+/* im2col row of output pixel (oy, ox) in the panel's layout: kernel row ky at row + 4 * span4 *
+ * ky, out-of-image taps = pad, the row padding zeros. */
+static void tm__im2col_padded(const tm_conv2d_geom *g, const tm__pgeom *pg, const int8_t *image,
+                              int32_t oy, int32_t ox, int8_t *row, int8_t pad)
+{
+    const int32_t c = g->in.c;
+    const int32_t y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
+    for (int32_t ky = 0; ky < g->kh; ++ky, row += 4 * pg->span4) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        int8_t *dst = row;
+        if (iy < 0 || iy >= g->in.h) {
+            memset(dst, pad, (size_t)pg->rowb);
+        } else {
+            const int8_t *src = image + (size_t)iy * g->in.w * c;
+            for (int32_t kx = 0; kx < g->kw; ++kx, dst += c) {
+                const int32_t ix = x0 + kx * g->dil_w;
+                if (ix < 0 || ix >= g->in.w) {
+                    for (int32_t i = 0; i < c; ++i)
+                        dst[i] = pad;
+                } else if (c >= 16) {
+                    memcpy(dst, src + (size_t)ix * c, (size_t)c);
+                } else {
+                    const int8_t *s = src + (size_t)ix * c;
+                    for (int32_t i = 0; i < c; ++i)
+                        dst[i] = s[i];
+                }
+            }
+        }
+        for (int32_t j = pg->rowb; j < 4 * pg->span4; ++j)
+            row[j] = 0;
     }
 }
 
@@ -275,37 +344,61 @@ static void tm__panel_fill(const int8_t *filter, int32_t depth, int32_t depth4, 
         }                                                                                   \
     } while (0)
 
-/* Output channels per panel for this convolution (a multiple of 4), 0 when the panel path
- * cannot run it. */
-static int32_t tm__panel_filters(const tm_conv2d_geom *g)
+/* tm_arm_rqf_apply with the constants fetched by one LDM (q advances to the next filter). */
+static inline __attribute__((always_inline)) int32_t tm__rqf_ldm(int32_t acc,
+                                                                 const tm_arm_rqf **qp)
 {
-    const int32_t depth = g->kh * g->kw * g->in.c, depth4 = (depth + 3) / 4;
-    if (g->groups != 1 || depth < 2)
-        return 0;
-    if (tm_conv2d_is_pointwise(g) && depth % 4)
-        return 0; /* no scratch to pad the pixels' rows in */
-    int32_t pf = 4 * (TM_ARM_PANEL_BYTES / (32 * depth4));
-    const int32_t oc4 = (g->out.c + 3) / 4 * 4;
-    pf = pf < oc4 ? pf : oc4;
-    return pf < TM__PANEL_MAX ? pf : TM__PANEL_MAX;
+    register int32_t m __asm__("r8");
+    register int32_t s1 __asm__("r9");
+    register int32_t ad __asm__("r10");
+    register int32_t r __asm__("r11");
+    const tm_arm_rqf *q = *qp;
+    int32_t t;
+    __asm__("ldmia  %[q]!, {%[m], %[s], %[ad], %[r]}\n\t"
+            "lsl    %[t], %[acc], %[s]\n\t"
+            "smmulr %[t], %[t], %[m]\n\t"
+            "add    %[ad], %[ad], %[t], asr #31\n\t"
+            "add    %[t], %[t], %[ad]\n\t"
+            "asr    %[t], %[t], %[r]\n\t"
+            : [t] "=&r"(t), [q] "+r"(q), [m] "=&r"(m), [s] "=&r"(s1), [ad] "=&r"(ad),
+              [r] "=&r"(r)
+            : [acc] "r"(acc)
+            : "memory");
+    *qp = q;
+    return t;
 }
 
-/* Requantizes and stores the nf (<= 4) outputs of a sub-block. fast: every filter's tm_arm_rqf
- * applies and the clamp is [-128, 127]. */
-static inline void tm__store4(int8_t *out, int32_t s0, int32_t s1, int32_t s2, int32_t s3,
-                              int32_t nf, const tm_arm_rqf *q, int fast, const int32_t *rq,
-                              int32_t out_off, int32_t lo, int32_t hi)
+/* One output pixel: every sub-block of the panel over the receptive field (nspan spans of n4
+ * groups, step bytes apart), requantized into out[0 .. nf). */
+static inline __attribute__((always_inline)) void
+tm__pixel(const int8_t *a, int32_t nspan, int32_t n4, size_t step, const int32_t *panel,
+          const tm__sub *sb, int32_t nf, int8_t *out, const int32_t *rq, int32_t out_off,
+          int32_t lo, int32_t hi)
 {
-    if (fast && nf == 4) {
-        out[0] = (int8_t)__ssat(tm_arm_rqf_apply(s0, &q[0]) + out_off, 8);
-        out[1] = (int8_t)__ssat(tm_arm_rqf_apply(s1, &q[1]) + out_off, 8);
-        out[2] = (int8_t)__ssat(tm_arm_rqf_apply(s2, &q[2]) + out_off, 8);
-        out[3] = (int8_t)__ssat(tm_arm_rqf_apply(s3, &q[3]) + out_off, 8);
-        return;
+    const int32_t *w = panel;
+    for (int32_t f0 = 0; f0 < nf; f0 += TM__SUB, ++sb, out += TM__SUB) {
+        int32_t s0 = sb->bias[0], s1 = sb->bias[1], s2 = sb->bias[2], s3 = sb->bias[3];
+        if (nspan == 1) {
+            TM__SPAN(a, n4, w, s0, s1, s2, s3);
+        } else {
+            const int8_t *ar = a;
+            for (int32_t r = 0; r < nspan; ++r, ar += step)
+                TM__SPAN(ar, n4, w, s0, s1, s2, s3);
+        }
+        if (sb->fast) {
+            const tm_arm_rqf *q = sb->q;
+            out[0] = (int8_t)__ssat(tm__rqf_ldm(s0, &q) + out_off, 8);
+            out[1] = (int8_t)__ssat(tm__rqf_ldm(s1, &q) + out_off, 8);
+            out[2] = (int8_t)__ssat(tm__rqf_ldm(s2, &q) + out_off, 8);
+            out[3] = (int8_t)__ssat(tm__rqf_ldm(s3, &q) + out_off, 8);
+        } else {
+            const int32_t s[TM__SUB] = {s0, s1, s2, s3};
+            const int32_t nfs = nf - f0 < TM__SUB ? nf - f0 : TM__SUB;
+            for (int32_t f = 0; f < nfs; ++f)
+                out[f] = tm_arm_clamp_s8(tm_arm_requant(s[f], rq + 4 * (f0 + f)) + out_off, lo,
+                                         hi);
+        }
     }
-    const int32_t s[4] = {s0, s1, s2, s3};
-    for (int32_t f = 0; f < nf; ++f)
-        out[f] = tm_arm_clamp_s8(tm_arm_requant(s[f], rq + 4 * f) + out_off, lo, hi);
 }
 
 static tm_status tm__conv_panel(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
@@ -313,78 +406,62 @@ static tm_status tm__conv_panel(const tm_conv2d_geom *g, const tm_conv2d_params_
                                 void *scratch, int32_t pf)
 {
     int32_t panel[TM_ARM_PANEL_BYTES / 4];
-    tm_arm_rqf q[TM__PANEL_MAX];
-    int32_t bias[TM__PANEL_MAX];
-    int fast[TM__PANEL_MAX / TM__SUB];
+    tm__sub sb[TM__PANEL_MAX / TM__SUB];
+    const tm__pgeom pg = tm__panel_geom(g);
     const int pointwise = tm_conv2d_is_pointwise(g);
-    const int32_t c = g->in.c, oc = g->out.c, depth = g->kh * g->kw * c;
-    const int32_t depth4 = (depth + 3) / 4;
-    /* rows of the receptive field read in place: whole words, contiguous taps */
-    const int spans = !pointwise && g->dil_w == 1 && (g->kw * c) % 4 == 0;
-    const int32_t span4 = g->kw * c / 4;
+    const int32_t c = g->in.c, oc = g->out.c, depth = g->kh * pg.rowb;
     const size_t row_bytes = (size_t)g->in.w * c;
     const int8_t pad = (int8_t)(-p->input_offset);
     int8_t *row = (int8_t *)scratch;
     const int32_t out_off = p->output_offset, lo = p->act.min, hi = p->act.max;
+    /* |acc| <= |bias| + 128 * sum |w| <= |bias| + 2^14 * depth */
+    const uint32_t wbound = depth < (1 << 16) ? (uint32_t)depth << 14 : 0xFFFFFFFFu;
 
     for (int32_t o0 = 0; o0 < oc; o0 += pf) {
         const int32_t nf = oc - o0 < pf ? oc - o0 : pf;
-        const int32_t nsub = (nf + TM__SUB - 1) / TM__SUB;
-        tm__panel_fill(filter, depth, depth4, oc, o0, nf, panel);
-        for (int32_t f = 0; f < nsub * TM__SUB; ++f) {
-            bias[f] = f < nf ? p->bias[o0 + f] : 0;
-            if (f % TM__SUB == 0)
-                fast[f / TM__SUB] = lo == -128 && hi == 127 && depth < (1 << 15);
-            /* |acc| <= |bias| + 128 * sum |w| <= |bias| + 2^14 * depth */
-            const uint32_t bound = (uint32_t)(bias[f] < 0 ? -(int64_t)bias[f] : bias[f]) +
-                                   ((uint32_t)depth << 14);
-            if (f < nf && !tm_arm_rqf_make(p->requant + 4 * (o0 + f), bound, &q[f]))
-                fast[f / TM__SUB] = 0;
+        tm__panel_fill(filter, &pg, g->kh, oc, o0, nf, panel);
+        for (int32_t f = 0; f < (nf + TM__SUB - 1) / TM__SUB * TM__SUB; ++f) {
+            tm__sub *s = &sb[f / TM__SUB];
+            const int32_t i = f % TM__SUB;
+            if (i == 0)
+                s->fast = lo == -128 && hi == 127;
+            s->bias[i] = f < nf ? p->bias[o0 + f] : 0;
+            const uint32_t bb = (uint32_t)(s->bias[i] < 0 ? -(int64_t)s->bias[i] : s->bias[i]);
+            const uint32_t bound = bb + wbound < bb ? 0xFFFFFFFFu : bb + wbound;
+            if (f >= nf || !tm_arm_rqf_make(p->requant + 4 * (o0 + f), bound, &s->q[i]))
+                s->fast = 0;
         }
+        const int32_t *rq = p->requant + 4 * o0;
         for (int32_t b = 0; b < g->in.n; ++b) {
             const int8_t *image = input + (size_t)b * g->in.h * row_bytes;
             int8_t *out = output + (size_t)b * g->out.h * g->out.w * oc + o0;
             for (int32_t oy = 0; oy < g->out.h; ++oy) {
                 const int32_t y0 = oy * g->stride_h - g->pad_top;
                 const int rows_in = y0 >= 0 && y0 + (g->kh - 1) * g->dil_h < g->in.h;
+                if (pointwise) {
+                    const int8_t *a = image + (size_t)oy * g->stride_h * row_bytes;
+                    const size_t next = (size_t)g->stride_w * c;
+                    for (int32_t ox = 0; ox < g->out.w; ++ox, out += oc, a += next)
+                        tm__pixel(a, 1, pg.depth4, 0, panel, sb, nf, out, rq, out_off, lo, hi);
+                    continue;
+                }
                 for (int32_t ox = 0; ox < g->out.w; ++ox, out += oc) {
                     const int32_t x0 = ox * g->stride_w - g->pad_left;
-                    const int8_t *a;
-                    int32_t nspan = 1, n4 = depth4;
-                    size_t step = 0;
-                    if (pointwise) {
-                        a = image + (size_t)oy * g->stride_h * row_bytes +
-                            (size_t)ox * g->stride_w * c;
-                    } else if (spans && rows_in && x0 >= 0 && x0 + g->kw <= g->in.w) {
-                        a = image + (size_t)y0 * row_bytes + (size_t)x0 * c;
-                        nspan = g->kh;
-                        n4 = span4;
-                        step = (size_t)g->dil_h * row_bytes;
+                    if (rows_in && g->dil_w == 1 && x0 >= 0 &&
+                        (size_t)x0 * c + 4 * (size_t)pg.span4 <= row_bytes) {
+                        /* kernel rows read in place, their padding inside the image row */
+                        tm__pixel(image + (size_t)y0 * row_bytes + (size_t)x0 * c, g->kh,
+                                  pg.span4, (size_t)g->dil_h * row_bytes, panel, sb, nf, out, rq,
+                                  out_off, lo, hi);
                     } else {
-                        tm_conv2d_im2col(g, image, oy, ox, 0, row, 1, pad);
-                        for (int32_t k = depth; k < 4 * depth4; ++k)
-                            row[k] = 0; /* within scratch: 2 * depth >= 4 * depth4 */
-                        a = row;
-                    }
-                    const int32_t *w = panel;
-                    for (int32_t f0 = 0; f0 < nf; f0 += TM__SUB) {
-                        int32_t s0 = bias[f0], s1 = bias[f0 + 1], s2 = bias[f0 + 2],
-                                s3 = bias[f0 + 3];
-                        if (nspan == 1) {
-                            TM__SPAN(a, n4, w, s0, s1, s2, s3);
-                        } else {
-                            const int8_t *ar = a;
-                            for (int32_t r = 0; r < nspan; ++r, ar += step)
-                                TM__SPAN(ar, n4, w, s0, s1, s2, s3);
-                        }
-                        tm__store4(out + f0, s0, s1, s2, s3, nf - f0 < 4 ? nf - f0 : 4, q + f0,
-                                   fast[f0 / TM__SUB], p->requant + 4 * (o0 + f0), out_off, lo,
-                                   hi);
+                        tm__im2col_padded(g, &pg, image, oy, ox, row, pad);
+                        tm__pixel(row, 1, pg.depth4, 0, panel, sb, nf, out, rq, out_off, lo, hi);
                     }
                 }
             }
         }
     }
+    (void)depth;
     return TM_OK;
 }
 
@@ -399,7 +476,8 @@ tm_status tm_conv2d_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
     if (!pointwise && (scratch == NULL || scratch_bytes < tm_conv2d_s8_scratch_size(g)))
         return TM_ERR_SCRATCH;
     const int32_t pf = tm__panel_filters(g);
-    if (pf > 0)
+    /* re-laying out the weights costs about as much as two pixels of the pairs path saves */
+    if (pf > 0 && (int64_t)g->in.n * g->out.h * g->out.w >= 2)
         return tm__conv_panel(g, p, input, filter, output, scratch, pf);
     return tm__conv_pairs(g, p, input, filter, output, scratch);
 }

@@ -24,6 +24,7 @@ CONST_OPERANDS = {
     "Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,), "BatchNormalization": (1, 2, 3, 4), "Clip": (1, 2),
     "Pad": (1, 2, 3), "QuantizeLinear": (1, 2), "DequantizeLinear": (1, 2), "PRelu": (1,), "Slice": (1, 2, 3, 4),
     "Reshape": (1,), "Split": (1,), "Squeeze": (1,), "Unsqueeze": (1,), "ReduceMean": (1,), "Dropout": (1, 2),
+    "LSTM": (1, 2, 3, 7), "GRU": (1, 2, 3), "RNN": (1, 2, 3),  # W, R, B (and LSTM's peepholes P)
 }
 
 

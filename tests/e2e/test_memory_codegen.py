@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.tflite_builder import T, build_model
@@ -111,4 +110,3 @@ def test_compile_fails_when_the_plan_exceeds_the_board_ram(tmp_path):
     assert "step 0" in msg and "102,400 B" in msg
     r = tinymem("compile", model, "-o", tmp_path / "out", "--board", "rpi-pico", "--io", "external")
     assert r.returncode == 0, r.stderr
-    assert np.isclose(0, 0)

@@ -30,6 +30,8 @@ class Emitter:
         self._offset_names: dict[str, str] = {}
         self.node_index = 0
         self.init_checks: list[str] = []  # C conditions that must hold at init (e.g. scratch sizes)
+        #: constant tensors whose data live in the params region instead (--updatable): offsets
+        self.param_offsets: dict[str, int] = {}
 
     # -- buffers --------------------------------------------------------------------------------
     def offset_macro(self, tensor: str) -> str:
@@ -43,6 +45,8 @@ class Emitter:
         """C expression for the data of `tensor`: a const array, an arena location, or a place in
         a caller-owned input/output buffer (--io external)."""
         t = self.g.tensor(tensor)
+        if tensor in self.param_offsets:  # updatable parameters: RAM copy (tinymem/params)
+            return f"(({c_type(t.dtype)} *)(tm_params + {self.param_offsets[tensor]}u))"
         if t.is_const:
             return self.table(tensor, t.data, weight=True)
         if t.persistent:

@@ -44,8 +44,12 @@ def _reset_line(em: Emitter, t: Tensor, offset: int) -> str:
     return f"    memcpy(tm_state + {offset}u, {table}, {t.nbytes}u); /* {t.name} */\n"
 
 
-def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256: str = "") -> ModelSources:
+def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256: str = "",
+               extensions=()) -> ModelSources:
+    """extensions: tinymem.codegen.extension.Extension objects (updatable params, memory head)."""
     em = Emitter(g, plan)
+    for ext in extensions:
+        ext.prepare(em)
     body = []
     for i, node in enumerate(g.nodes):
         em.node_index = i
@@ -59,6 +63,13 @@ def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256:
         body.append(f"    /* {i}: {node.op} {node.name} -> {outs} */")
         body.extend(f"    {line}" for line in (stmt or "/* alias: no code */").splitlines() if line)
     P = prefix.upper()
+    ext_header = "".join(ext.header(prefix) for ext in extensions)
+    ext_state = "".join(ext.state_c(em, prefix) for ext in extensions)
+    ext_funcs = "".join(ext.functions_c(em, prefix) for ext in extensions)
+    ext_init = "".join(ext.init_c(prefix) for ext in extensions)
+    kept = set().union(*(ext.keep_on_reset for ext in extensions))
+    model_params = next((ext.model_params(prefix) for ext in extensions if ext.model_params(prefix)),
+                        ("NULL", "0u", "NULL"))
     ins = [g.tensor(n) for n in g.inputs]
     outs = [g.tensor(n) for n in g.outputs]
     external = any(plan.location(t.name)[0] != "arena" for t in ins + outs if not t.is_const)
@@ -123,7 +134,7 @@ tm_status {prefix}_state_save(void *dst, uint32_t bytes);
 tm_status {prefix}_state_load(const void *src, uint32_t bytes);
 /* Run one inference on the current inputs. */
 tm_status {prefix}_run(void);
-
+{ext_header}
 /* The same model behind the generic tm_model interface. */
 extern const tm_model {prefix}_model;
 
@@ -147,7 +158,8 @@ tm_status {prefix}_run_io(const void *const *inputs, void *const *outputs)
 }}
 
 """
-    reset_lines = "".join(_reset_line(em, g.tensor(n), off) for n, off in plan.state_offsets.items())
+    reset_lines = "".join(_reset_line(em, g.tensor(n), off) for n, off in plan.state_offsets.items()
+                          if n not in kept)
     init_checks = "".join(f"    if ({c})\n        return TM_ERR_SCRATCH;\n" for c in em.init_checks)
     offsets = "\n".join(f"#define {m} {o}u" for m, o in em.offsets.items())
     if external:
@@ -175,7 +187,7 @@ static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__
 {io_state}/* Persistent state: survives between runs, never shared with other buffers. */
 static uint8_t tm_state[{P}_STATE_BYTES > 0 ? {P}_STATE_BYTES : 1] __attribute__((aligned(TM_ALIGN)));
 
-/* Buffer offsets in the arena. */
+{ext_state}/* Buffer offsets in the arena. */
 {offsets}
 
 const tm_tensor_desc {prefix}_inputs[{P}_NUM_INPUTS] = {{
@@ -225,9 +237,9 @@ tm_status {prefix}_state_load(const void *src, uint32_t bytes)
     return TM_OK;
 }}
 
-tm_status {prefix}_init(void)
+{ext_funcs}tm_status {prefix}_init(void)
 {{
-{init_checks}    return {prefix}_reset_state();
+{init_checks}{ext_init}    return {prefix}_reset_state();
 }}
 
 tm_status {prefix}_run(void)
@@ -239,7 +251,7 @@ tm_status {prefix}_run(void)
 const tm_model {prefix}_model = {{
     "{g.name}", "{sha256}", {P}_NUM_INPUTS, {P}_NUM_OUTPUTS, {prefix}_inputs, {prefix}_outputs,
     {prefix}_input_ptr, {prefix}_output_ptr, {prefix}_init, {prefix}_run, {prefix}_reset_state,
-    {P}_ARENA_BYTES, {P}_STATE_BYTES,
+    {P}_ARENA_BYTES, {P}_STATE_BYTES, {model_params[0]}, {model_params[1]}, {model_params[2]},
 }};
 """
     decls, defs = [], []
@@ -271,4 +283,6 @@ const tm_model {prefix}_model = {{
 {chr(10).join(defs)}
 """
     files = {"model.h": header, "model.c": model_c, "weights.h": weights_h, "weights.c": weights_c}
+    for ext in extensions:
+        files.update(ext.files(prefix))
     return ModelSources(files, em.kernels, weights_bytes, tables_bytes)

@@ -45,6 +45,12 @@ class Device:
         base.update(over)
         return cls(**base)
 
+    def noiseless(self) -> "Device":
+        """This device (same window, tiles, seed) without any non-ideality."""
+        return replace(self, levels=None, prog_noise=0.0, read_noise=0.0, drift_nu=0.0,
+                       drift_nu_std=0.0, stuck_on=0.0, stuck_off=0.0, dac_bits=None,
+                       adc_bits=None, drift_compensation=False)
+
     @classmethod
     def from_dict(cls, d: dict | None, base: "Device | None" = None) -> "Device":
         """Override `base` (default: Device()) with the keys of `d`; unknown keys are an error."""

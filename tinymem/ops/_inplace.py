@@ -73,8 +73,9 @@ def dw_inplace_scratch(geo, base: int) -> int:
     n, h, w, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl = geo
     rows = rows_scratch(geo, base)
     channels_ok = oc == c and sh == 1 and sw == 1 and oh == h and ow == w
-    if channels_ok and (rows == 0 or h * w < rows):
-        return h * w
+    plane = (h + (kh - 1) * dh) * (w + (kw - 1) * dw)  # one channel plane with its padding
+    if channels_ok and (rows == 0 or plane < rows):
+        return plane
     return rows
 
 

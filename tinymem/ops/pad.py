@@ -1,4 +1,5 @@
-"""Pad: TFLite PAD and PADV2 (constant padding); the target of ONNX Pad mode="constant".
+"""Pad: TFLite PAD and PADV2 (constant padding); the target of ONNX Pad mode="constant" (the other
+ONNX modes import as mirror_pad, tinymem/ops/mirror_pad.py).
 
 IR: pad(input) -> output, attrs
   pads:  [[before, after], ...]  one pair per input dimension, all >= 0
@@ -90,8 +91,10 @@ class Pad(Op):
         name = node.input[0]
         rank = ctx.rank(name)
         mode = ctx.attr(node, "mode", "constant")
-        if mode != "constant":
-            ctx.unsupported(node, f"mode {mode!r}")
+        if mode != "constant":  # reflect / edge / wrap: the mirror_pad op
+            from tinymem.ops.registry import get_op
+
+            return get_op("mirror_pad").import_onnx_pad(ctx, node, mode)
         if ctx.opset < 11:
             pads, value, axes = list(ctx.attr(node, "pads")), float(ctx.attr(node, "value", 0.0)), list(range(rank))
         else:

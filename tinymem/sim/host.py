@@ -84,8 +84,10 @@ def _check_input(x: np.ndarray, desc: dict, steps: int) -> np.ndarray:
     return x
 
 
-def run_host(out: str | Path, inputs: list[np.ndarray], steps: int = 1, profile: str = "release") -> list[np.ndarray]:
-    """Run the compiled model; with steps > 1 each input has a leading step axis (state carries)."""
+def run_host(out: str | Path, inputs: list[np.ndarray], steps: int = 1, profile: str = "release",
+             params: bytes | None = None) -> list[np.ndarray]:
+    """Run the compiled model; with steps > 1 each input has a leading step axis (state carries).
+    params: a params blob (tinymem.params.pack_params) loaded before the first step (--updatable)."""
     out = Path(out)
     exe = build_host(out, profile)
     in_desc, out_desc = io_descriptors(out)
@@ -98,7 +100,11 @@ def run_host(out: str | Path, inputs: list[np.ndarray], steps: int = 1, profile:
             for s in range(steps):
                 for x in arrays:
                     f.write(np.ascontiguousarray(x if steps == 1 else x[s]).tobytes())
-        result = subprocess.run([str(exe), str(fin), str(fout), str(steps)], capture_output=True, text=True)
+        extra = []
+        if params is not None:
+            (Path(tmp) / "params.bin").write_bytes(bytes(params))
+            extra = [f"--params={Path(tmp) / 'params.bin'}"]
+        result = subprocess.run([str(exe), str(fin), str(fout), str(steps), *extra], capture_output=True, text=True)
         if result.returncode != 0:
             raise TinymemError(f"host model failed (exit {result.returncode}): {result.stderr.strip()}")
         raw = fout.read_bytes()

@@ -81,7 +81,8 @@ tm_status tm_depthwise_conv2d_3x3_s8(const tm_conv2d_geom *g,
  * In place: the output overwrites the input, both starting at `buf` (a buffer of
  * max(input, output) bytes), bit-exact with tm_depthwise_conv2d_s8 and _3x3_s8. Modes:
  *   channels  depth multiplier 1, stride 1, output size == input size, any batch: scratch
- *             in.h * in.w bytes (one input channel plane);
+ *             (in.h + (kh-1)*dil_h) * (in.w + (kw-1)*dil_w) bytes (one input channel plane
+ *             inside its zero-point padding);
  *   rows      batch 1 (tinymem/inplace.h): scratch = the row kernel's scratch (0 for 3x3 with
  *             multiplier 1, else tm_depthwise_conv2d_s8_scratch_size, rounded up to 8) + a ring of
  *             tm_inplace_row_slots output rows (out.w * out.c bytes each).

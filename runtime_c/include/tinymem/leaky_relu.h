@@ -2,13 +2,14 @@
  * LeakyRelu (TFLite LEAKY_RELU, ONNX LeakyRelu): y = x > 0 ? x : alpha * x, elementwise over
  * flat arrays of `size` elements (any shape). No scratch; input and output may be the same.
  *
- * int8: 256-entry lookup table indexed by the input byte (TFLM's QuantizeLeakyRelu evaluated at
+ * int8: tm_lut_x8 (tinymem/lut.h) with a 256-entry table (TFLM's QuantizeLeakyRelu evaluated at
  * compile time). int16: v = x + input_offset; y = output_offset + MBQM(v, identity) for v >= 0,
  * MBQM(v, alpha) for v < 0 (as TFLM: for a negative alpha multiplier, -MBQM(v, -alpha)); clamped.
  */
 #ifndef TINYMEM_LEAKY_RELU_H
 #define TINYMEM_LEAKY_RELU_H
 
+#include "tinymem/lut.h"
 #include "tinymem/types.h"
 
 typedef struct {
@@ -19,9 +20,6 @@ typedef struct {
     int32_t alpha_multiplier;    /* Q31 of in_scale * alpha / out_scale (negative when alpha < 0) */
     int32_t alpha_shift;         /* in [-31, 30] */
 } tm_leaky_relu_params_s16;
-
-/* int8 -> int8 by table: output[i] = lut[(uint8_t)input[i]]. size >= 0. */
-tm_status tm_leaky_relu_s8(int32_t size, const int8_t *lut, const int8_t *input, int8_t *output);
 
 /* int16 -> int16. size >= 0. */
 tm_status tm_leaky_relu_s16(int32_t size, const tm_leaky_relu_params_s16 *params,

@@ -7,11 +7,12 @@
  *   point is added (wrapping), as TFLM on x86-64.
  * integer -> integer (TFLM Requantize):
  *   y = clamp(MBQM(x + input_offset, multiplier, shift) + output_offset), int32 wrap-around.
- * 8-bit -> 8-bit requantization uses a 256-entry table indexed by the input byte.
+ * 8-bit -> 8-bit requantization runs tm_lut_x8 (tinymem/lut.h) with a 256-entry table.
  */
 #ifndef TINYMEM_QUANTIZE_H
 #define TINYMEM_QUANTIZE_H
 
+#include "tinymem/lut.h"
 #include "tinymem/types.h"
 
 typedef struct {
@@ -35,10 +36,6 @@ tm_status tm_quantize_f32_u8(int32_t size, const tm_quantize_params_f32 *params,
                              const float *input, uint8_t *output);
 tm_status tm_quantize_f32_s16(int32_t size, const tm_quantize_params_f32 *params,
                               const float *input, int16_t *output);
-
-/* Any 8-bit type -> any 8-bit type: output byte i = lut[input byte i]. lut: 256 entries of the
- * output type; input and output point to int8_t or uint8_t data. size >= 0. */
-tm_status tm_quantize_lut8(int32_t size, const void *lut, const void *input, void *output);
 
 /* Integer -> integer requantization between the types named in params. size >= 0. */
 tm_status tm_quantize_int(int32_t size, const tm_requantize_params *params, const void *input,

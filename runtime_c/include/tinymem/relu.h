@@ -2,15 +2,16 @@
  * Relu family (TFLite RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1; ONNX Relu, Clip):
  * elementwise clamp, any shape (flat arrays of `size` elements).
  *
- * int8 is a 256-entry lookup table computed at compile time from TFLM's integer algorithm
- * (requantize input -> output with a Q31 multiplier, then clamp; or clamp in the input domain
- * for RELU6): output[i] = lut[(uint8_t)input[i]].
+ * int8 runs tm_lut_x8 (tinymem/lut.h) with a 256-entry table computed at compile time from
+ * TFLM's integer algorithm (requantize input -> output with a Q31 multiplier, then clamp; or
+ * clamp in the input domain for RELU6).
  * int16 computes out = clamp(output_offset + MBQM(x + input_offset, multiplier, shift), min, max).
  * No scratch. input and output may be the same buffer.
  */
 #ifndef TINYMEM_RELU_H
 #define TINYMEM_RELU_H
 
+#include "tinymem/lut.h"
 #include "tinymem/types.h"
 
 typedef struct {
@@ -20,9 +21,6 @@ typedef struct {
     int32_t shift;         /* in [-31, 30], > 0 is a left shift */
     tm_act_s32 act;        /* clamp, within [-32768, 32767] */
 } tm_relu_params_s16;
-
-/* int8 -> int8 by table lookup; size >= 0, lut: 256 entries indexed by the input byte. */
-tm_status tm_relu_s8(int32_t size, const int8_t *lut, const int8_t *input, int8_t *output);
 
 /* int16 -> int16. size >= 0. */
 tm_status tm_relu_s16(int32_t size, const tm_relu_params_s16 *params, const int16_t *input,

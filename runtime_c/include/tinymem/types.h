@@ -78,6 +78,11 @@ typedef struct {
     tm_status (*reset_state)(void);
     uint32_t arena_bytes;       /* static arena (activations, I/O, scratch) */
     uint32_t state_bytes;       /* persistent state (0 for stateless models) */
+    /* Updatable parameters (--updatable, docs/params.md): the params region in RAM, NULL and 0
+     * when the model has none; call params_changed() after writing it in place (may be NULL). */
+    uint8_t *params;
+    uint32_t params_bytes;
+    tm_status (*params_changed)(void);
 } tm_model;
 
 #define TM_ALIGN 16

@@ -2,7 +2,10 @@
  * Host harness for a tinymem model: reads the raw bytes of every input for each step from a file,
  * runs the model once per step, and appends the raw bytes of every output to another file.
  *
- *   usage: host_model INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]]
+ *   usage: host_model INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]] [--params=PARAMS_FILE]
+ *
+ * --params=PARAMS_FILE (models compiled with --updatable): a params blob of exactly
+ * <PREFIX>_PARAMS_BYTES bytes (tinymem.params.pack_params) loaded with params_load() after init().
  *
  * Each RESET_STEP (a step index, 0 <= RESET_STEP < STEPS) asks for the model's reset_state() to be
  * called just before that step runs (persistent state back to its initial value, as after init).
@@ -11,16 +14,21 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]]\n", argv[0]);
+        fprintf(stderr, "usage: %s INPUT_FILE OUTPUT_FILE [STEPS [RESET_STEP ...]] [--params=FILE]\n", argv[0]);
         return 2;
     }
-    long steps = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+    const char *params_file = NULL;
+    for (int a = 3; a < argc; ++a)
+        if (strncmp(argv[a], "--params=", 9) == 0)
+            params_file = argv[a] + 9;
+    long steps = argc > 3 && argv[3][0] != '-' ? strtol(argv[3], NULL, 10) : 1;
     FILE *in = fopen(argv[1], "rb");
     FILE *out = fopen(argv[2], "wb");
     if (!in || !out) {
@@ -40,9 +48,25 @@ int main(int argc, char **argv)
             status = @PREFIX@_set_io(ins, outs);
     }
 #endif
+    if (params_file != NULL && status == TM_OK) {
+#ifdef @PREFIX_UPPER@_PARAMS_BYTES
+        static uint8_t blob[@PREFIX_UPPER@_PARAMS_BYTES];
+        FILE *pf = fopen(params_file, "rb");
+        size_t got = pf ? fread(blob, 1, sizeof blob, pf) : 0;
+        if (!pf || got != sizeof blob || fgetc(pf) != EOF) {
+            fprintf(stderr, "params file %s: expected exactly %u bytes\n", params_file, (unsigned)sizeof blob);
+            return 2;
+        }
+        fclose(pf);
+        status = @PREFIX@_params_load(blob, (uint32_t)sizeof blob);
+#else
+        fprintf(stderr, "--params: this model has no updatable parameters (compile with --updatable)\n");
+        return 2;
+#endif
+    }
     for (long s = 0; s < steps && status == TM_OK; ++s) {
         for (int a = 4; a < argc && status == TM_OK; ++a)
-            if (strtol(argv[a], NULL, 10) == s)
+            if (argv[a][0] != '-' && strtol(argv[a], NULL, 10) == s)
                 status = @PREFIX@_reset_state();
         if (status != TM_OK)
             break;

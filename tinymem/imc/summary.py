@@ -1,0 +1,43 @@
+"""`summary_rows`: the headline figures of a results dict, with targets and the paper's figures."""
+
+from __future__ import annotations
+
+
+def _pct(x):
+    return f"{100 * x:.2f} %"
+
+
+def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, acceptance target, paper) rows."""
+    rows = []
+    if "image" in res:
+        im = res["image"]
+        rows += [("image LSM, 10 digits, noiseless reservoir", _pct(im["acc_noiseless"]), "",
+                  "89.11 % (software, N-MNIST)"),
+                 ("image LSM, 10 digits, device model", _pct(im["acc_device"]), ">= 85 %",
+                  "89.66 % (on chip, N-MNIST)"),
+                 ("image LSM, noiseless - device", f"{im['gap_points']:.2f} points", "<= 2 points", "")]
+    if "audio" in res:
+        au = res["audio"]
+        n = len(au["per_speaker"])
+        rows += [(f"audio LSM, unseen speaker (mean of {n}), noiseless", _pct(au["acc_noiseless"]),
+                  "", "70.79 % (software, N-TIDIGITS)"),
+                 (f"audio LSM, unseen speaker (mean of {n}), device", _pct(au["acc_device"]),
+                  ">= 65 %", "70.11 % (on chip, N-TIDIGITS)"),
+                 ("audio LSM, worst held-out speaker, device",
+                  _pct(au["acc_device_worst_speaker"]), "", "")]
+    if "zeroshot" in res:
+        z = res["zeroshot"]
+        k = len(z["per_seed"])
+        rows += [(f"zero-shot audio->image, held-out 1-7 (mean of {k} seeds)", _pct(z["acc_seen"]),
+                  ">= 60 %", "67.42 %"),
+                 (f"zero-shot audio->image, unseen 8 vs 9 (mean of {k} seeds)",
+                  _pct(z["acc_unseen"]) + f" [{100 * z['acc_unseen_min']:.1f}-"
+                  f"{100 * z['acc_unseen_max']:.1f}]", ">= 80 %", "87.5 %")]
+    for task in ("image", "audio"):
+        if task in res:
+            e = res[task]["energy"]
+            rows.append((f"energy per inference, {task} (crossbar vs MCU)",
+                         f"{e['imc_joules'] * 1e9:.1f} nJ vs {e['mcu_joules'] * 1e9:.0f} nJ "
+                         f"({e['ratio_mcu_over_imc']:.0f}x)", "reported", "23.34x-160x"))
+    return rows
