@@ -3,7 +3,8 @@
 For every .tflite in ../shared/models that tinymem compiles (the four MLPerf Tiny models first):
 
   layer bound     max over steps of the live bytes in the model's own order, nothing in place
-                  (16-byte aligned): what any planner of that schedule needs at least
+                  (16-byte aligned): what any planner of that schedule needs at least; in
+                  parentheses the same without kernel scratch (activations only)
   no in-place     tinymem's arena with in-place execution and views off (`--no-inplace`): the
                   planner alone, to compare with the layer bound
   tinymem RAM     the default compile: arena (activations, I/O, scratch) + persistent state, with
@@ -52,8 +53,17 @@ def compile_ram(model: Path, **options) -> dict:
 def models() -> list[tuple[str, Path]]:
     first = [(label, MODELS_DIR / fname) for label, fname, _ in MLPERF_MODELS]
     known = {p for _, p in first}
-    rest = [(p.stem, p) for p in sorted(MODELS_DIR.glob("*.tflite")) if p not in known]
+    rest = [(p.stem.replace("mlperf_", ""), p) for p in sorted(MODELS_DIR.glob("*.tflite")) if p not in known]
     return first + rest
+
+
+def activation_bound(report: dict) -> int:
+    """The layer bound without kernel scratch: max over steps of the live activation bytes."""
+    bufs = [b for b in report["memory"]["buffers"] if b["kind"] == "activation" and b["region"] == "arena"]
+    align = report["memory"]["alignment"]
+    steps = len(report["ops"])
+    return max((sum(-(-b["bytes"] // align) * align for b in bufs if b["first"] <= s <= b["last"])
+                for s in range(steps)), default=0)
 
 
 def pct(a: int, b: int) -> str:
@@ -63,9 +73,9 @@ def pct(a: int, b: int) -> str:
 def main() -> int:
     console = Console(width=160)
     table = Table(title="RAM per model (bytes; tinymem RAM = arena + persistent + scratch)")
-    for col in ("model", "layer bound", "no in-place", "vs bound", "tinymem RAM", "its bound", "vs layer bound",
-                "in place", "io external", "TFLM arena", "tinymem/TFLM", "vs TFLM"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    for col in ("model", "layer bound", "(activations)", "no in-place", "vs bound", "tinymem RAM", "its bound",
+                "vs layer bound", "in place", "io external", "TFLM arena", "tinymem/TFLM"):
+        table.add_column(col, justify="left" if col == "model" else "right", no_wrap=col == "model")
     below, skipped = [], []
     for label, path in models():
         try:
@@ -79,11 +89,10 @@ def main() -> int:
         tflm = tflm_arena(path)
         total = ram["total_bytes"]
         n_inplace = len(best["memory"]["inplace"]) + len(best["memory"]["views"])
-        table.add_row(label, f"{bound:,}", f"{plain['ram']['arena_bytes']:,}", pct(plain["ram"]["arena_bytes"], bound),
-                      f"{total:,}", f"{ram['lower_bound_bytes']:,}", pct(ram["arena_bytes"], bound),
-                      str(n_inplace), f"{ext['ram']['total_bytes']:,}",
-                      f"{tflm:,}" if tflm else "-", f"{total / tflm:.3f}" if tflm else "-",
-                      pct(total, tflm) if tflm else "-")
+        table.add_row(label, f"{bound:,}", f"{activation_bound(plain):,}", f"{plain['ram']['arena_bytes']:,}",
+                      pct(plain["ram"]["arena_bytes"], bound), f"{total:,}", f"{ram['lower_bound_bytes']:,}",
+                      pct(ram["arena_bytes"], bound), str(n_inplace), f"{ext['ram']['total_bytes']:,}",
+                      f"{tflm:,}" if tflm else "-", f"{total / tflm:.3f} ({pct(total, tflm)})" if tflm else "-")
         if ram["arena_bytes"] < bound:
             below.append(f"{label}: {ram['arena_bytes']:,} B vs layer-by-layer bound {bound:,} B "
                          f"({pct(ram['arena_bytes'], bound)}; {len(best['memory']['inplace'])} ops in place, "

@@ -91,6 +91,27 @@ def with_plan_options(f):
     return f
 
 
+head_options = [  # transfer learning (docs/params.md)
+    click.option("--updatable", "updatable", multiple=True, metavar="LAYER[,LAYER...]",
+                 help="Keep these layers' weights and biases in RAM (params_load / PARAMS_WRITE); LAYER is a "
+                      "node, output tensor or weight name (docs/params.md)."),
+    click.option("--memory-head", "memory_head", type=click.Choice(["knn"]),
+                 help="Add an episodic key-value memory (nearest neighbour) after an embedding tensor."),
+    click.option("--slots", "memory_slots", type=click.IntRange(min=1),
+                 help="Memory-head slots (default: from the board's free RAM; host 256)."),
+    click.option("--embedding", "memory_embedding", metavar="TENSOR",
+                 help="Memory-head embedding tensor (default: the input of the last fully connected layer)."),
+    click.option("--metric", "memory_metric", type=click.Choice(["l2", "cosine"]), default="l2", show_default=True,
+                 help="Memory-head distance."),
+]
+
+
+def with_head_options(f):
+    for opt in reversed(head_options):
+        f = opt(f)
+    return f
+
+
 def _options(board, input_shapes, consts, states=(), **plan):
     from tinymem.compile import CompileOptions
 
@@ -152,12 +173,17 @@ def inspect(model, input_shapes, consts, states, board, show_ir):
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @with_model_options
 @with_plan_options
-def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment):
+@with_head_options
+def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment,
+                updatable, memory_head, memory_slots, memory_embedding, memory_metric):
     """Compile MODEL into a self-contained C project in OUT."""
     from tinymem.compile import compile_model
 
     report = compile_model(model, out, _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
-                                                overwrite_inputs=overwrite_inputs, alignment=alignment))
+                                                overwrite_inputs=overwrite_inputs, alignment=alignment,
+                                                updatable=tuple(updatable), memory_head=memory_head,
+                                                memory_slots=memory_slots, memory_embedding=memory_embedding,
+                                                memory_metric=memory_metric))
     table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
     table.add_row("ops", str(len(report["ops"])))
     table.add_row("MACs", f"{report['macs']:,}")
@@ -166,6 +192,13 @@ def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, in
     if report.get("state_pairs"):
         table.add_row("state (persistent)", f"{report['ram']['state_bytes']:,} B: "
                       + ", ".join(f"{p['input']} <- {p['output']}" for p in report["state_pairs"]))
+    if report.get("params"):
+        table.add_row("params (RAM, updatable)", f"{report['ram']['params_bytes']:,} B: "
+                      + ", ".join(layer["node"] for layer in report["params"]["layers"]))
+    if report.get("memory_head"):
+        h = report["memory_head"]
+        table.add_row("memory head", f"knn {h['metric']}, {h['slots']} slots x {h['dim']} {h['dtype']} "
+                      f"({h['slots'] * h['slot_bytes']:,} B) on {h['embedding']}")
     table.add_row("RAM lower bound", f"{report['ram']['lower_bound_bytes']:,} B")
     if report["ram"].get("baseline_bound_bytes", 0) != report["ram"]["lower_bound_bytes"]:
         table.add_row("layer-by-layer bound", f"{report['ram']['baseline_bound_bytes']:,} B "
@@ -243,14 +276,18 @@ def _read_inputs(path: str, descs: list[dict]) -> list[np.ndarray]:
 @click.option("--port", help="Serial port of a real board already flashed with this model (pyserial URL).")
 @click.option("--qemu", "emulate", is_flag=True, help="Run a real board's firmware (its limits) on its QEMU machine.")
 @click.option("--steps", default=1, show_default=True, help="Consecutive calls; inputs stacked on a leading axis.")
-def run(out, input_path, output_path, board, port, emulate, steps):
+@click.option("--params", "params_path", type=click.Path(dir_okay=False, exists=True),
+              help="Host: load this params blob (tinymem.params.pack_params) first (--updatable models).")
+def run(out, input_path, output_path, board, port, emulate, steps, params_path):
     """Build (once) and run the compiled model in OUT on the host, QEMU or a board."""
     from tinymem.sim.host import io_descriptors, run_host
 
     in_desc, out_desc = io_descriptors(out)
     inputs = _read_inputs(input_path, in_desc)
+    if params_path and board != "host":
+        raise InputError("--params: on a board, write parameters with `tinymem device` / DeviceClient.params_write")
     if board == "host":
-        outputs = run_host(out, inputs, steps=steps)
+        outputs = run_host(out, inputs, steps=steps, params=Path(params_path).read_bytes() if params_path else None)
     else:
         from tinymem.boards.cli import run_on_board
 

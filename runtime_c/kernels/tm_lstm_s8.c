@@ -4,6 +4,13 @@
 #include "tinymem/fixedpoint.h"
 #include "tinymem/lstm.h"
 
+/* The row helpers are specialised for a constant row count (16 or 4) only when inlined. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TM_LSTM_INLINE static inline __attribute__((always_inline))
+#else
+#define TM_LSTM_INLINE static inline
+#endif
+
 /* TFLM's sigmoid_table_uint16: sigmoid(k / 24) in Q0.16, shared by its int16 sigmoid and tanh. */
 static const uint16_t tm_lstm_sigmoid_table[256] = {
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
@@ -70,20 +77,59 @@ static inline int32_t tm_lstm_clamp(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* bias + sum_d a[d] * b[d], modulo 2^32 (sixteen partial sums so that it vectorizes). */
-static inline int32_t tm_lstm_dot(const int8_t *a, const int8_t *b, int32_t n, int32_t bias)
+/* acc[r] (+)= sum_d v[d] * w[d * stride + r] for ROWS consecutive rows, modulo 2^32. ROWS is a
+ * constant at each call, so the row loop vectorizes (int8 x int8 products fit int16). */
+TM_LSTM_INLINE void tm_lstm_matvec(uint32_t *acc, const int8_t *w, ptrdiff_t stride, const int8_t *v,
+                                  int32_t depth, int rows)
 {
-    uint32_t l[16] = {0};
-    uint32_t s = (uint32_t)bias;
-    int32_t d = 0, k;
-    for (; d + 16 <= n; d += 16)
-        for (k = 0; k < 16; ++k)
-            l[k] += (uint32_t)(a[d + k] * b[d + k]);
-    for (k = 0; k < 16; ++k)
-        s += l[k];
-    for (; d < n; ++d)
-        s += (uint32_t)(a[d] * b[d]);
-    return (int32_t)s;
+    for (int32_t d = 0; d < depth; ++d, w += stride) {
+        const int32_t vd = v[d];
+        for (int r = 0; r < rows; ++r)
+            acc[r] += (uint32_t)(int32_t)(int16_t)(w[r] * vd);
+    }
+}
+
+/* ROWS / 4 cells (4 interleaved gate rows each) starting at cell j: gates, cell and hidden. */
+TM_LSTM_INLINE void tm_lstm_cells(const tm_lstm_params_s8 *p, int32_t ni, int32_t nc, int32_t j, int rows,
+                                 const int8_t *x, const int8_t *h, int16_t *c, int8_t *y,
+                                 int32_t tanh_mult, int32_t tanh_shift, int32_t tanh_rnd)
+{
+    uint32_t ai[16], ar[16];
+    const ptrdiff_t stride = (ptrdiff_t)4 * nc;
+    for (int r = 0; r < rows; ++r) {
+        ai[r] = (uint32_t)p->input_bias[4 * j + r];
+        ar[r] = (uint32_t)p->recurrent_bias[4 * j + r];
+    }
+    tm_lstm_matvec(ai, p->input_weights + 4 * j, stride, x, ni, rows);
+    tm_lstm_matvec(ar, p->recurrent_weights + 4 * j, stride, h, nc, rows);
+    for (int q = 0; q < rows / 4; ++q) {
+        int32_t gate[4];
+        for (int k = 0; k < 4; ++k) {
+            const int r = 4 * q + k;
+            const int32_t qi = tm_lstm_clamp(
+                tm_multiply_by_quantized_multiplier((int32_t)ai[r], p->input_multiplier[k], p->input_shift[k]),
+                -32768, 32767);
+            const int32_t qr = tm_lstm_clamp(
+                tm_multiply_by_quantized_multiplier((int32_t)ar[r], p->recurrent_multiplier[k], p->recurrent_shift[k]),
+                -32768, 32767);
+            const int32_t pre = tm_lstm_clamp(qi + qr, -32768, 32767);
+            gate[k] = k == 2 ? tm_lstm_tanh16(pre, 3, 0, 0) : tm_lstm_sigmoid16(pre);
+        }
+        const int32_t cj0 = c[j + q];
+        int32_t cj = tm_lstm_clamp(
+            tm_multiply_by_quantized_multiplier(gate[1] * cj0, p->forget_multiplier, p->forget_shift), -32768, 32767);
+        const int32_t u = tm_lstm_clamp(
+            tm_multiply_by_quantized_multiplier(gate[0] * gate[2], p->update_multiplier, p->update_shift),
+            -32768, 32767);
+        cj = tm_lstm_clamp(cj + u, -32768, 32767);
+        if (p->cell_clip > 0)
+            cj = tm_lstm_clamp(cj, -p->cell_clip, p->cell_clip);
+        c[j + q] = (int16_t)cj;
+        const int32_t th = tm_lstm_tanh16(cj, tanh_mult, tanh_shift, tanh_rnd);
+        y[j + q] = (int8_t)tm_lstm_clamp(
+            tm_multiply_by_quantized_multiplier(th * gate[3], p->hidden_multiplier, p->hidden_shift) +
+                p->hidden_zero_point, -128, 127);
+    }
 }
 
 tm_status tm_lstm_s8(const tm_lstm_dims *dims, const tm_lstm_params_s8 *p, const int8_t *input,
@@ -93,49 +139,26 @@ tm_status tm_lstm_s8(const tm_lstm_dims *dims, const tm_lstm_params_s8 *p, const
     int32_t tanh_mult = p->cell_tanh_multiplier, tanh_shift = p->cell_tanh_shift;
     if (nb < 1 || nt < 1 || ni < 1 || nc < 1 || ni > (1 << 16) || nc > (1 << 16))
         return TM_ERR_SHAPE;
-    if (tanh_shift < 0 || tanh_shift > 14 || p->cell_clip < 0 || p->cell_clip > 32767)
+    if (tanh_shift < 0 || tanh_shift > 14 || p->cell_clip < 0 || p->cell_clip > 32767 ||
+        p->hidden_zero_point < -128 || p->hidden_zero_point > 127)
         return TM_ERR_PARAM;
     if (tanh_mult == 0) { /* TFLM: power-of-two case */
         tanh_mult = 3 << tanh_shift;
         tanh_shift = 0;
     }
     const int32_t tanh_rnd = tanh_shift > 0 ? 1 << (tanh_shift - 1) : 0;
-    const int32_t clip = p->cell_clip;
-    const int32_t hz = p->hidden_zero_point;
     for (int32_t b = 0; b < nb; ++b) {
         int8_t *h = hidden + (size_t)b * (size_t)nc;
         int16_t *c = cell + (size_t)b * (size_t)nc;
         for (int32_t t = 0; t < nt; ++t) {
             const size_t row = dims->time_major ? (size_t)t * (size_t)nb + (size_t)b : (size_t)b * (size_t)nt + (size_t)t;
             const int8_t *x = input + row * (size_t)ni;
-            int8_t *y = output + row * (size_t)nc;
-            for (int32_t j = 0; j < nc; ++j) {
-                int32_t gate[4];
-                for (int k = 0; k < 4; ++k) {
-                    const size_t r = (size_t)k * (size_t)nc + (size_t)j;
-                    const int32_t ai = tm_lstm_dot(x, p->input_weights + r * (size_t)ni, ni, p->input_bias[r]);
-                    const int32_t ar = tm_lstm_dot(h, p->recurrent_weights + r * (size_t)nc, nc, p->recurrent_bias[r]);
-                    const int32_t qi = tm_lstm_clamp(
-                        tm_multiply_by_quantized_multiplier(ai, p->input_multiplier[k], p->input_shift[k]), -32768, 32767);
-                    const int32_t qr = tm_lstm_clamp(
-                        tm_multiply_by_quantized_multiplier(ar, p->recurrent_multiplier[k], p->recurrent_shift[k]),
-                        -32768, 32767);
-                    const int32_t pre = tm_lstm_clamp(qi + qr, -32768, 32767);
-                    gate[k] = k == 2 ? tm_lstm_tanh16(pre, 3, 0, 0) : tm_lstm_sigmoid16(pre);
-                }
-                int32_t cj = tm_lstm_clamp(
-                    tm_multiply_by_quantized_multiplier(gate[1] * c[j], p->forget_multiplier, p->forget_shift), -32768, 32767);
-                const int32_t u = tm_lstm_clamp(
-                    tm_multiply_by_quantized_multiplier(gate[0] * gate[2], p->update_multiplier, p->update_shift),
-                    -32768, 32767);
-                cj = tm_lstm_clamp(cj + u, -32768, 32767);
-                if (clip > 0)
-                    cj = tm_lstm_clamp(cj, -clip, clip);
-                c[j] = (int16_t)cj;
-                const int32_t th = tm_lstm_tanh16(cj, tanh_mult, tanh_shift, tanh_rnd);
-                y[j] = (int8_t)tm_lstm_clamp(
-                    tm_multiply_by_quantized_multiplier(th * gate[3], p->hidden_multiplier, p->hidden_shift) + hz, -128, 127);
-            }
+            int8_t *y = output + row * (size_t)nc; /* the new hidden state; h stays the old one */
+            int32_t j = 0;
+            for (; j + 4 <= nc; j += 4)
+                tm_lstm_cells(p, ni, nc, j, 16, x, h, c, y, tanh_mult, tanh_shift, tanh_rnd);
+            for (; j < nc; ++j)
+                tm_lstm_cells(p, ni, nc, j, 4, x, h, c, y, tanh_mult, tanh_shift, tanh_rnd);
             memcpy(h, y, (size_t)nc);
         }
     }

@@ -27,7 +27,7 @@ from tests.board.harness import HERE, INCLUDES, build_harness
 from tests.ops.test_conv2d import conv_options, out_hw
 from tests.tflite_builder import T, build_model
 from tinymem.boards.firmware import ARM_KERNELS_DIR, build_firmware, kernel_sources
-from tinymem.compile import compile_model
+from tinymem.compile import CompileOptions, compile_model
 from tinymem.errors import InputError
 from tinymem.ir import np_dtype
 from tinymem.sim.host import io_descriptors, run_host
@@ -43,133 +43,149 @@ def _scales(n: int, lo: float, hi: float) -> list[float]:
     return np.exp(RNG.uniform(np.log(lo), np.log(hi), n)).astype(np.float32).tolist()
 
 
-def conv(in_shape, cout, k, stride=(1, 1), dil=(1, 1), padding="SAME", act="NONE", groups=1,
-         in_q=(0.05, -3), out_q=(0.08, 5), wscale=(0.002, 0.02)):
-    """CONV_2D branch: (op, [input, filter, bias], [output], options)."""
-    n, h, w, c = in_shape
+def _q(x: T) -> tuple[float, int]:
+    return float(x.scale), int(x.zero_point)
+
+
+def conv(x: T, cout, k, stride=(1, 1), dil=(1, 1), padding="SAME", act="NONE", groups=1,
+         out_q=(0.08, 5), wscale=(0.002, 0.02)):
+    """CONV_2D on x: (op, [x, filter, bias], [output], options)."""
+    n, h, w, c = x.shape
     oh, ow = out_hw(h, w, k, stride, dil, padding)
     wq = RNG.integers(-127, 128, size=(cout, k[0], k[1], c // groups), dtype=np.int8)
     ws = _scales(cout, *wscale)
-    bs = (np.float32(in_q[0]) * np.asarray(ws, np.float32)).tolist()
-    ins = [T(in_shape, "s8", scale=in_q[0], zero_point=in_q[1]),
-           T(wq.shape, "s8", scale=ws, zero_point=0, data=wq),
+    bs = (np.float32(_q(x)[0]) * np.asarray(ws, np.float32)).tolist()
+    ins = [x, T(wq.shape, "s8", scale=ws, zero_point=0, data=wq),
            T((cout,), "s32", scale=bs, zero_point=0, data=RNG.integers(-20000, 20000, cout, dtype=np.int32))]
     return "CONV_2D", ins, [T((n, oh, ow, cout), "s8", scale=out_q[0], zero_point=out_q[1])], \
         conv_options(stride, dil, padding, act)
 
 
-def dwconv(in_shape, stride=(1, 1), dil=(1, 1), padding="SAME", act="NONE", in_q=(0.05, -3),
-           out_q=(0.08, 5), wscale=(0.002, 0.02)):
-    """DEPTHWISE_CONV_2D 3x3 branch, depth multiplier 1."""
-    n, h, w, c = in_shape
+def dwconv(x: T, stride=(1, 1), dil=(1, 1), padding="SAME", act="NONE", out_q=(0.08, 5),
+           wscale=(0.002, 0.02)):
+    """DEPTHWISE_CONV_2D on x, 3x3, depth multiplier 1."""
+    n, h, w, c = x.shape
     oh, ow = out_hw(h, w, (3, 3), stride, dil, padding)
     wq = RNG.integers(-127, 128, size=(1, 3, 3, c), dtype=np.int8)
     ws = _scales(c, *wscale)
-    bs = (np.float32(in_q[0]) * np.asarray(ws, np.float32)).tolist()
-    ins = [T(in_shape, "s8", scale=in_q[0], zero_point=in_q[1]),
-           T(wq.shape, "s8", scale=ws, zero_point=0, quantized_dimension=3, data=wq),
+    bs = (np.float32(_q(x)[0]) * np.asarray(ws, np.float32)).tolist()
+    ins = [x, T(wq.shape, "s8", scale=ws, zero_point=0, quantized_dimension=3, data=wq),
            T((c,), "s32", scale=bs, zero_point=0, data=RNG.integers(-20000, 20000, c, dtype=np.int32))]
     return "DEPTHWISE_CONV_2D", ins, [T((n, oh, ow, c), "s8", scale=out_q[0], zero_point=out_q[1])], \
         dict(depth_multiplier=1, **conv_options(stride, dil, padding, act))
 
 
-def fc(in_shape, out, per_channel=False, bias=True, act="NONE", in_q=(0.05, -3), out_q=(0.1, 2)):
-    """FULLY_CONNECTED branch."""
-    depth = int(np.prod(in_shape[1:]))
+def fc(x: T, out, per_channel=False, bias=True, act="NONE", out_q=(0.1, 2)):
+    """FULLY_CONNECTED on x (flattened per batch)."""
+    depth = int(np.prod(x.shape[1:]))
     w = RNG.integers(-127, 128, size=(out, depth), dtype=np.int8)
     ws = _scales(out, 0.002, 0.02) if per_channel else 0.01
-    bs = (np.float32(in_q[0]) * np.asarray(ws, np.float32)).tolist() if per_channel else in_q[0] * 0.01
-    ins = [T(in_shape, "s8", scale=in_q[0], zero_point=in_q[1]), T(w.shape, "s8", scale=ws, zero_point=0, data=w),
+    bs = (np.float32(_q(x)[0]) * np.asarray(ws, np.float32)).tolist() if per_channel else _q(x)[0] * 0.01
+    ins = [x, T(w.shape, "s8", scale=ws, zero_point=0, data=w),
            T((out,), "s32", scale=bs, zero_point=0, data=RNG.integers(-5000, 5000, out, dtype=np.int32))
            if bias else None]
-    return "FULLY_CONNECTED", ins, [T((in_shape[0], out), "s8", scale=out_q[0], zero_point=out_q[1])], \
+    return "FULLY_CONNECTED", ins, [T((x.shape[0], out), "s8", scale=out_q[0], zero_point=out_q[1])], \
         dict(fused_activation_function=act)
 
 
-def branches_model(branches) -> bytes:
-    """One model running every branch on its own input: inputs i, outputs i (in branch order)."""
+def chains_model(chains, observe_all: bool = True) -> bytes:
+    """One model of several chains of layers, each from its own input to its own output (every
+    layer's output when observe_all, so that no later layer can hide an error).
+    A chain is (input spec, [layer, ...]); a layer is a function of its input tensor spec
+    returning (op, inputs, outputs, options) as conv/dwconv/fc do. Chains keep the compiler's
+    search for an execution order small (independent branches make it slow)."""
     tensors, ops, inputs, outputs = [], [], [], []
-    for name, ins, outs, opts in branches:
-        idx = []
-        for t in ins:
-            if t is None:
-                idx.append(-1)
-                continue
-            idx.append(len(tensors))
-            if t.data is None:
-                inputs.append(len(tensors))
-            tensors.append(t)
-        out_idx = list(range(len(tensors), len(tensors) + len(outs)))
-        tensors.extend(outs)
-        outputs.extend(out_idx)
-        ops.append((name, idx, out_idx, opts))
+    for x, layers in chains:
+        cur = len(tensors)
+        tensors.append(x)
+        inputs.append(cur)
+        for layer in layers:
+            name, ins, outs, opts = layer(tensors[cur])
+            idx = [cur]
+            for t in ins[1:]:
+                if t is None:
+                    idx.append(-1)
+                else:
+                    idx.append(len(tensors))
+                    tensors.append(t)
+            cur = len(tensors)
+            tensors.extend(outs)
+            ops.append((name, idx, [cur], opts))
+            if observe_all:
+                outputs.append(cur)
+        if not observe_all:
+            outputs.append(cur)
     return build_model(ops, tensors, inputs, outputs)
 
 
-def coverage_branches():
-    tiny = (1e-9, 1e-6)  # weight scales that give right shifts of 22..31 (VWW has such channels)
+TINY = (1e-9, 1e-6)  # weight scales that give right shifts of 22..31 (VWW has such channels)
+
+
+def coverage_chains():
+    """Layers reaching every code path of the DSP kernels (comments: the path)."""
     return [
-        conv((1, 7, 6, 5), 10, (3, 3), act="RELU"),                     # padded kernel rows (kw*c = 15), partial block
-        conv((1, 9, 8, 4), 7, (3, 3), (2, 2), padding="VALID"),          # dense spans, stride 2
-        conv((2, 5, 3, 16), 16, (1, 1), act="RELU6"),                    # pointwise, batch 2, clamp != [-128, 127]
-        conv((1, 8, 8, 12), 9, (1, 1), (2, 2)),                          # strided pointwise, 9 filters
-        conv((1, 9, 7, 3), 8, (3, 2), (2, 1), (2, 2), act="RELU_N1_TO_1"),  # dilated: im2col rows
-        conv((1, 6, 6, 8), 6, (3, 3), groups=2),                         # grouped: pairs path
-        conv((1, 5, 5, 64), 12, (3, 3)),                                 # depth 576: panel too large, pairs path
-        conv((1, 6, 7, 6), 8, (1, 1)),                                   # pointwise, c % 4 != 0: pairs path
-        conv((1, 1, 1, 32), 8, (1, 1)),                                  # one pixel: pairs path
-        conv((1, 5, 5, 20), 12, (3, 3), in_q=(0.05, 127), out_q=(0.0004, -128)),  # left shifts, zp 127
-        conv((1, 6, 6, 16), 40, (3, 3), wscale=tiny),                    # right shifts > 21, two panels
-        conv((1, 13, 10, 1), 16, (10, 4), (2, 2), act="RELU"),           # KWS-like first layer
-        conv((1, 10, 10, 3), 16, (3, 3), (2, 2)),                        # VWW/IC-like first layer (c = 3)
-        dwconv((1, 8, 8, 8)),                                            # stride 1: shared columns
-        dwconv((1, 9, 9, 16), (2, 2), act="RELU"),                       # stride 2 pairs
-        dwconv((1, 7, 9, 5), (1, 1), (2, 2), padding="VALID"),           # dilated
-        dwconv((2, 6, 6, 40)),                                           # 2 channel chunks, batch 2
-        dwconv((1, 5, 4, 12), act="RELU6"),                              # clamp != [-128, 127]
-        dwconv((1, 6, 6, 8), wscale=tiny),                               # large right shifts
-        dwconv((1, 5, 4, 6), in_q=(0.05, 127), out_q=(0.0002, -128)),   # left shifts, zp 127
-        fc((1, 37), 13),                                                 # depth and row tails
-        fc((2, 64), 8, per_channel=True, act="RELU"),                    # batches, per channel
-        fc((1, 100), 4, bias=False),                                     # no bias
+        (T((1, 12, 11, 3), "s8", scale=0.05, zero_point=-3), [
+            lambda x: conv(x, 5, (3, 3), act="RELU", out_q=(0.08, -128)),   # c = 3: kernel rows padded 9 -> 12; 5 filters
+            lambda x: conv(x, 16, (3, 3), out_q=(0.1, 3)),                  # c = 5: rows padded 15 -> 16
+            lambda x: conv(x, 12, (3, 3), (2, 2), padding="VALID"),         # rows read in place, stride 2
+            lambda x: conv(x, 9, (1, 1), (2, 2)),                           # strided pointwise, partial block
+            lambda x: conv(x, 8, (1, 1)),                                   # pointwise, c % 4 != 0: pairs path
+            lambda x: conv(x, 6, (3, 3), groups=2),                         # grouped: pairs path
+            lambda x: conv(x, 8, (3, 2), (2, 1), (2, 2), act="RELU_N1_TO_1"),  # dilated: im2col rows
+            lambda x: conv(x, 64, (3, 3), act="RELU6"),                     # clamp != [-128, 127]
+            lambda x: conv(x, 12, (3, 3), out_q=(0.05, 127)),               # depth 576: pairs path
+            lambda x: conv(x, 12, (3, 3), out_q=(0.0004, -128)),            # input zp 127, left shifts
+            lambda x: conv(x, 40, (3, 3), wscale=TINY),                     # right shifts > 21, 4 panels
+            lambda x: conv(x, 32, (2, 3), padding="VALID"),                 # -> one pixel
+            lambda x: conv(x, 8, (1, 1)),                                   # one pixel: pairs path
+        ]),
+        (T((1, 13, 10, 1), "s8", scale=0.05, zero_point=-3), [
+            lambda x: conv(x, 16, (10, 4), (2, 2), act="RELU"),             # KWS-like first layer
+            lambda x: dwconv(x),                                            # stride 1: shared columns, borders
+            lambda x: dwconv(x, (2, 2), act="RELU"),                        # stride 2 pairs
+            lambda x: conv(x, 40, (1, 1)),
+            lambda x: dwconv(x),                                            # 40 channels: two chunks
+            lambda x: dwconv(x, dil=(2, 2), act="RELU6"),                   # dilated, clamp != [-128, 127]
+            lambda x: dwconv(x, wscale=TINY, out_q=(0.05, 127)),            # right shifts > 21
+            lambda x: dwconv(x, out_q=(0.0002, -128)),                      # input zp 127, left shifts
+        ]),
+        (T((2, 5, 3, 16), "s8", scale=0.05, zero_point=-3), [
+            lambda x: conv(x, 16, (1, 1), act="RELU6"),                     # batch 2, pointwise
+            lambda x: dwconv(x),                                            # batch 2
+            lambda x: fc(x, 13),                                            # batch 2, 13 rows
+        ]),
+        (T((1, 37), "s8", scale=0.05, zero_point=-3), [
+            lambda x: fc(x, 13),                                            # depth and row tails
+            lambda x: fc(x, 8, per_channel=True, act="RELU"),
+            lambda x: fc(x, 4, bias=False),
+        ]),
     ]
 
 
 def inplace_model() -> bytes:
-    """A chain the compiler runs in place: pointwise with out.c == in.c (pixels mode, forward),
-    out.c > in.c (backward), 3x3 depthwise on small planes (channels mode) and larger ones."""
-    specs = [
-        conv((1, 12, 12, 8), 16, (1, 1), act="RELU", out_q=(0.05, -3)),
-        dwconv((1, 12, 12, 16), act="RELU", out_q=(0.05, -3)),
-        conv((1, 12, 12, 16), 16, (1, 1), act="RELU", out_q=(0.05, -3)),
-        dwconv((1, 12, 12, 16), (2, 2), act="RELU", out_q=(0.05, -3)),
-        conv((1, 6, 6, 16), 64, (1, 1), act="RELU", out_q=(0.05, -3)),
-        dwconv((1, 6, 6, 64), act="RELU", out_q=(0.05, -3)),
-        conv((1, 6, 6, 64), 64, (1, 1), act="RELU", out_q=(0.05, -3)),
-        conv((1, 6, 6, 64), 32, (1, 1), out_q=(0.05, -3)),
-    ]
-    tensors, ops = [], []
-    cur = None
-    for name, ins, outs, opts in specs:
-        idx = []
-        for i, t in enumerate(ins):
-            if i == 0 and cur is not None:
-                idx.append(cur)
-                continue
-            idx.append(len(tensors))
-            tensors.append(t)
-        cur = len(tensors)
-        tensors.extend(outs)
-        ops.append((name, idx, [cur], opts))
-    return build_model(ops, tensors, [0], [cur])
+    """A chain the compiler runs in place (but its first layer, on the graph input): pointwise
+    layers in pixels mode with out.c > in.c (last chunk first), == and < (first chunk first), in
+    several chunks; 3x3 depthwise in channels mode (small planes) and rows mode."""
+    q = (0.05, -3)
+    return chains_model(observe_all=False, chains=[(T((1, 12, 12, 8), "s8", scale=q[0], zero_point=q[1]), [
+        lambda x: conv(x, 16, (1, 1), act="RELU", out_q=q),
+        lambda x: dwconv(x, act="RELU", out_q=q),
+        lambda x: conv(x, 24, (1, 1), act="RELU", out_q=q),   # 144 pixels of 16 channels: 3 chunks
+        lambda x: conv(x, 24, (1, 1), act="RELU", out_q=q),   # 4 chunks
+        lambda x: dwconv(x, (2, 2), act="RELU", out_q=q),
+        lambda x: conv(x, 64, (1, 1), act="RELU", out_q=q),
+        lambda x: dwconv(x, act="RELU", out_q=q),
+        lambda x: conv(x, 64, (1, 1), act="RELU", out_q=q),   # 3 chunks
+        lambda x: conv(x, 32, (1, 1), out_q=q),
+    ])])
 
 
 @pytest.fixture(scope="module")
 def compiled_model(tmp_path_factory):
-    def get(name: str, model: bytes) -> Path:
+    def get(name: str, model: bytes, inplace: bool) -> Path:
         d = tmp_path_factory.mktemp(name)
         (d / "model.tflite").write_bytes(model)
-        compile_model(d / "model.tflite", d / "out")
+        compile_model(d / "model.tflite", d / "out", CompileOptions(planner="greedy-size", inplace=inplace))
         return d / "out"
     return get
 
@@ -230,7 +246,7 @@ def test_requantization_helpers_match_the_portable_definitions(compiled):
 
 
 def test_dsp_kernels_match_the_host_on_every_code_path(compiled_model):
-    out = compiled_model("coverage", branches_model(coverage_branches()))
+    out = compiled_model("coverage", chains_model(coverage_chains()), inplace=False)
     kernels, arm = kernel_sources(out, True)
     assert {"tm_conv2d_s8", "tm_depthwise_conv2d_3x3_s8", "tm_fully_connected_s8"} <= set(arm)
     assert all(str(k).startswith(str(ARM_KERNELS_DIR)) == (k.stem in arm) for k in kernels)
@@ -245,7 +261,7 @@ def test_dsp_kernels_match_the_host_on_every_code_path(compiled_model):
 
 
 def test_inplace_dsp_kernels_match_the_host(compiled_model):
-    out = compiled_model("inplace", inplace_model())
+    out = compiled_model("inplace", inplace_model(), inplace=True)
     report_inplace = json.loads((out / "report.json").read_text())["memory"].get("inplace", [])
     assert len(report_inplace) >= 4, "the compiler no longer runs these layers in place"
     _, arm = kernel_sources(out, True)

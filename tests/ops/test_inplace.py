@@ -256,3 +256,34 @@ def test_random_dag_in_place_bit_exact(tmp_path):
     report = run_chain(c, tmp_path)
     assert len(inplace_ops(report)) >= 6
     assert report["ram"]["arena_bytes"] < report["ram"]["baseline_bound_bytes"]
+
+
+def test_float_conv_and_depthwise_in_place(tmp_path):
+    """float32: pointwise backward and forward (pixels), depthwise and 3x3 stride 2 (rows)."""
+    rng = np.random.default_rng(3)
+    tensors = [T((1, 8, 7, 4), "f32")]
+    ops = []
+
+    def layer(op, wshape, out_shape, **opts):
+        w = (rng.standard_normal(wshape) / np.sqrt(np.prod(wshape[1:]))).astype(np.float32)
+        tensors.extend([T(wshape, "f32", data=w), T((wshape[-1 if op == "DEPTHWISE_CONV_2D" else 0],), "f32",
+                                                     data=rng.standard_normal(wshape[-1 if op == "DEPTHWISE_CONV_2D" else 0]).astype(np.float32)),
+                        T(out_shape, "f32")])
+        n = len(tensors)
+        ops.append((op, [n - 4, n - 3, n - 2], [n - 1], opts))
+
+    layer("CONV_2D", (12, 1, 1, 4), (1, 8, 7, 12), **conv_options((1, 1), (1, 1), "SAME", "NONE"))
+    layer("DEPTHWISE_CONV_2D", (1, 3, 3, 12), (1, 8, 7, 12), depth_multiplier=1,
+          **conv_options((1, 1), (1, 1), "SAME", "RELU"))
+    layer("CONV_2D", (6, 3, 3, 12), (1, 4, 4, 6), **conv_options((2, 2), (1, 1), "SAME", "NONE"))
+    layer("CONV_2D", (3, 1, 1, 6), (1, 4, 4, 3), **conv_options((1, 1), (1, 1), "SAME", "NONE"))
+    model = build_model(ops, tensors, [0], [len(tensors) - 1])
+    x = rng.standard_normal((1, 8, 7, 4)).astype(np.float32)
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        path = Path(tmp) / "f32.tflite"
+        path.write_bytes(model)
+        report = compile_model(path, Path(tmp) / "out", CompileOptions(overwrite_inputs=True))
+        (got,) = run_host(Path(tmp) / "out", [x], profile="sanitize")
+    (want,) = run_tflm(model, [x])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert len(inplace_ops(report)) == 4

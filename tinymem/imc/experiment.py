@@ -43,7 +43,7 @@ DEFAULTS = {
     "zeroshot": {"enabled": True, "train_digits": [1, 2, 3, 4, 5, 6, 7], "unseen_digits": [8, 9],
                  "heldout_takes_from": 40, "seeds": 5, "steps": 2000, "dim": 64, "hidden": 0,
                  "temperature": 0.1, "per_class": 4, "mode": "prototype"},
-    "sweep": {"enabled": True, **DEFAULT_SWEEP},
+    "sweep": {"enabled": True, "n_test": 1000, **DEFAULT_SWEEP},
 }
 
 
@@ -72,7 +72,9 @@ def _energy(lsm: LSM, n: int, steps: int, readout_macs: int, model: EnergyModel)
     imc = model.breakdown(counts)
     c = lsm.cfg
     mcu = model.mcu_joules(lsm.dense_macs(steps) + readout_macs, other_cycles=4 * steps * c.n_neurons)
+    macs = lsm.dense_macs(steps) + readout_macs
     return {"imc_joules": imc["total"], "imc_breakdown": imc, "mcu_joules": mcu,
+            "digital_mac_joules": macs * model.e_mac8_pj * 1e-12,
             "mcu_macs": lsm.dense_macs(steps) + readout_macs, "ratio_mcu_over_imc": mcu / imc["total"],
             "tiles": lsm.w_in.n_tiles + lsm.w_rec.n_tiles}
 
@@ -185,9 +187,10 @@ def run_experiments(config: dict | None = None, progress=None) -> dict:
     if cfg["zeroshot"]["enabled"] and img and aud:
         out["zeroshot"] = zeroshot_task(cfg, img, aud, note)
     if cfg["sweep"]["enabled"] and img:
-        grid = {k: v for k, v in cfg["sweep"].items() if k != "enabled"}
-        out["sweep"] = noise_sweep(img["lsm"], img["readout"], img["test_frames"],
-                                   img["labels"][img["n_train"]:], grid, note)
+        grid = {k: v for k, v in cfg["sweep"].items() if k not in ("enabled", "n_test")}
+        n = cfg["sweep"]["n_test"]
+        out["sweep"] = noise_sweep(img["lsm"], img["readout"], img["test_frames"][:n],
+                                   img["labels"][img["n_train"]:][:n], grid, note)
     out["seconds"] = time.time() - t0
     if cfg["output_dir"]:
         out["files"] = write_outputs(out, Path(cfg["output_dir"]))

@@ -7,9 +7,9 @@ from pathlib import Path
 LABELS = {
     "prog_noise": ("programming noise (fraction of g_max)", False),
     "adc_bits": ("ADC bits", False),
-    "stuck_rate": ("stuck-at cell rate", False),
+    "stuck_rate": ("added stuck-at cell rate", False),
     "read_noise": ("read noise (fraction of g_max)", False),
-    "drift_time": ("time since programming (s)", True),
+    "drift_time": ("time after readout training (s)", True),
 }
 
 
@@ -52,15 +52,20 @@ def plot_sweep(sweep: dict, path: str | Path, reference: float | None = None,
 
 
 def plot_energy(rows: list[dict], path: str | Path) -> Path:
-    """Bars of energy per inference (uJ, log scale): crossbar backend vs digital MCU per task."""
+    """Bars of energy per inference (uJ, log scale): crossbar vs digital estimates, per task."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     names = [r["task"] for r in rows]
     xs = range(len(rows))
-    ax.bar([x - 0.2 for x in xs], [r["imc_joules"] * 1e6 for r in rows], 0.4, label="RRAM crossbar")
-    ax.bar([x + 0.2 for x in xs], [r["mcu_joules"] * 1e6 for r in rows], 0.4, label="digital MCU")
+    bars = [("imc_joules", "RRAM crossbar (this model)"),
+            ("digital_mac_joules", "int8 MACs alone, 45 nm"), ("mcu_joules", "Cortex-M4 MCU")]
+    for i, (key, label) in enumerate(bars):
+        ax.bar([x + (i - 1) * 0.27 for x in xs], [r.get(key, 0) * 1e6 for r in rows], 0.27,
+               label=label)
     ax.set_xticks(list(xs), names)
     ax.set_yscale("log")
+    top = max(r.get(k, 0) for r in rows for k, _ in bars) * 1e6
+    ax.set_ylim(top=top * 300)  # room for the legend above the bars
     ax.set_ylabel("energy per inference (uJ)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")

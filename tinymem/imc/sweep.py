@@ -1,10 +1,11 @@
 """`noise_sweep`: accuracy of a trained reservoir readout as one device parameter changes.
 
 Protocol (one factor at a time): the readout was trained on features read from the default device
-right after forming (t = 0). Each point changes one parameter of the deployed array and reads the
-test set again: programming noise (the array is written again with that error), ADC bits, stuck-at
-rate (cells failing after training, half ON and half OFF), read noise, and drift time (the test
-set is read t seconds after programming, with per-column drift compensation).
+at t_inference. Each point changes one parameter of the deployed array and reads the test set
+again at t_inference: programming noise (the array is written again with that error), ADC bits,
+stuck-at rate (cells failing after training, in addition to the default faults, half ON and half
+OFF), read noise, and drift time (the test set is read t_inference + t seconds after programming,
+with per-column drift compensation).
 """
 
 from __future__ import annotations
@@ -14,27 +15,29 @@ import numpy as np
 from tinymem.imc.lsm import LSM
 
 DEFAULT_SWEEP = {
-    "prog_noise": [0.0, 0.01, 0.02, 0.05, 0.1],
-    "adc_bits": [3, 4, 5, 6, 8, 10],
+    "prog_noise": [0.0, 0.01, 0.03, 0.1],
+    "adc_bits": [3, 4, 6, 8],
     "stuck_rate": [0.0, 0.002, 0.01, 0.05],
-    "read_noise": [0.0, 0.01, 0.02, 0.05],
-    "drift_time": [0.0, 3600.0, 86400.0, 2592000.0, 31536000.0],
+    "read_noise": [0.0, 0.03, 0.1],
+    "drift_time": [0.0, 86400.0, 2592000.0, 31536000.0],
 }
 
 
 def _variant(lsm: LSM, name: str, value: float):
     """(deployed LSM, read time) for one sweep point."""
     d = lsm.device
+    t = d.t_inference
     if name == "prog_noise":
-        return lsm.rewritten(value), 0.0
+        return (lsm.rewritten(value) if value > 0 else lsm), t
     if name == "adc_bits":
-        return lsm.with_device(d.with_(adc_bits=int(value))), 0.0
+        return lsm.with_device(d.with_(adc_bits=int(value))), t
     if name == "stuck_rate":
-        return lsm.with_device(d.with_(stuck_on=value / 2, stuck_off=value / 2)), 0.0
+        return lsm.with_device(d.with_(stuck_on=d.stuck_on + value / 2,
+                                       stuck_off=d.stuck_off + value / 2)), t
     if name == "read_noise":
-        return lsm.with_device(d.with_(read_noise=value)), 0.0
+        return lsm.with_device(d.with_(read_noise=value)), t
     if name == "drift_time":
-        return lsm, float(value)
+        return lsm, t + float(value)
     raise ValueError(f"unknown sweep parameter {name!r}")
 
 

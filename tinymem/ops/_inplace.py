@@ -50,28 +50,31 @@ def rows_ok(geo) -> bool:
     return True
 
 
-def rows_scratch(geo, base: int) -> int:
+def rows_scratch(geo, base: int, itemsize: int = 1) -> int:
     """Rows mode: the row kernel's scratch (rounded up to 8) + the ring of output rows."""
     if not rows_ok(geo):
         return 0
     ow, oc = geo[5], geo[6]
-    return align8(base) + row_slots(geo) * ow * oc
+    return align8(base) + row_slots(geo) * ow * oc * itemsize
 
 
-def conv_inplace_scratch(geo, base: int) -> int:
-    """tm_conv2d_inplace_s8_scratch_size (0: not possible). base: tm_conv2d_s8_scratch_size."""
+def conv_inplace_scratch(geo, base: int, itemsize: int = 1) -> int:
+    """tm_conv2d_inplace_{s8,f32}_scratch_size (0: not possible). base: the ordinary kernel's
+    scratch (tm_conv2d_s8_scratch_size / tm_conv2d_f32_scratch_size)."""
     n, h, w, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl = geo
     pointwise = kh == 1 and kw == 1 and pt == 0 and pl == 0 and (oh - 1) * sh < h and (ow - 1) * sw < w
     if pointwise and sh == 1 and sw == 1 and oh == h and ow == w:
-        return INPLACE_PIXELS * c
-    return rows_scratch(geo, base)
+        return INPLACE_PIXELS * c * itemsize
+    return rows_scratch(geo, base, itemsize)
 
 
-def dw_inplace_scratch(geo, base: int) -> int:
-    """tm_depthwise_conv2d_inplace_s8_scratch_size (0: not possible). base: the row kernel's
-    scratch (0 for the 3x3 kernel)."""
+def dw_inplace_scratch(geo, base: int, itemsize: int = 1) -> int:
+    """tm_depthwise_conv2d_inplace_s8_scratch_size (0: not possible), or with itemsize 4 the
+    float32 one (rows mode only). base: the row kernel's scratch (0 for the int8 3x3 kernel)."""
     n, h, w, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl = geo
-    rows = rows_scratch(geo, base)
+    rows = rows_scratch(geo, base, itemsize)
+    if itemsize != 1:
+        return rows
     channels_ok = oc == c and sh == 1 and sw == 1 and oh == h and ow == w
     plane = (h + (kh - 1) * dh) * (w + (kw - 1) * dw)  # one channel plane with its padding
     if channels_ok and (rows == 0 or plane < rows):

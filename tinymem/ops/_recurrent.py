@@ -27,8 +27,7 @@ runtime_c/include/tinymem/recurrent.h): a batch entry of length L runs t = 0..L-
 L-1..0) from its initial state, y[t] = 0 for t >= L, the final state is the state after its last
 step (zeros when L = 0). activation_alpha / activation_beta are consumed in the order of the
 activation functions by those that use them, with onnxruntime's defaults (LeakyRelu 0.01,
-HardSigmoid 0.2 / 0.5, Elu 1.0, otherwise 0); for RNN, as onnxruntime's RNN kernel, entry d of
-each list belongs to direction d (0 when absent).
+HardSigmoid 0.2 / 0.5, Elu 1.0, otherwise 0).
 """
 
 from __future__ import annotations
@@ -93,14 +92,13 @@ def clip(v, limit: float) -> np.ndarray:
     return np.clip(v, F32(-limit), F32(limit)) if limit > 0 else v
 
 
-def _activations(ctx, node, n_acts: int, defaults: tuple[str, ...], directions: int,
-                 by_direction: bool) -> list[list]:
-    names = [str(n) for n in (ctx.attr(node, "activations", None) or [])]
+def _activations(ctx, node, n_acts: int, defaults: tuple[str, ...], directions: int) -> list[list]:
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in (ctx.attr(node, "activations", None) or [])]
     if not names:
         names = list(defaults) * directions
     elif len(names) == n_acts and directions == 2:
         names = names * 2  # one set given: the same for both directions
-    elif by_direction and directions == 1 and len(names) == 2:
+    elif n_acts == 1 and directions == 1 and len(names) == 2:
         names = names[:1]  # onnxruntime's RNN: the ONNX default list {Tanh, Tanh}
     if len(names) != n_acts * directions:
         ctx.unsupported(node, f"{len(names)} activations for {directions} direction(s)")
@@ -112,12 +110,8 @@ def _activations(ctx, node, n_acts: int, defaults: tuple[str, ...], directions: 
         if name not in ACTIVATIONS:
             ctx.unsupported(node, f"activation {raw!r}")
         _, use_a, use_b, da, db = ACTIVATIONS[name]
-        if by_direction:
-            alpha = alphas[k] if k < len(alphas) else 0.0
-            beta = betas[k] if k < len(betas) else 0.0
-        else:
-            alpha = (alphas.pop(0) if alphas else da) if use_a else 0.0
-            beta = (betas.pop(0) if betas else db) if use_b else 0.0
+        alpha = (alphas.pop(0) if alphas else da) if use_a else 0.0
+        beta = (betas.pop(0) if betas else db) if use_b else 0.0
         out.append([name, float(F32(alpha)), float(F32(beta))])
     return out
 
@@ -195,7 +189,7 @@ def import_recurrent(op: str, ctx, node, gates: int, defaults: tuple[str, ...], 
     clip_attr = ctx.attr(node, "clip", None)
     attrs = {"hidden_size": h, "direction": direction, "layout": layout,
              "clip": float(F32(clip_attr)) if clip_attr is not None else 0.0,
-             "activations": _activations(ctx, node, len(defaults), defaults, d, op == "rnn")}
+             "activations": _activations(ctx, node, len(defaults), defaults, d)}
     if attrs["clip"] < 0:
         ctx.unsupported(node, f"clip {attrs['clip']}")
     attrs.update(extra)

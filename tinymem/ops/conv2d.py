@@ -374,14 +374,15 @@ class Conv2D(Op):
         return (xs[0] * xs[1] * xs[2] * xs[3] + 15) // 16 * 16 + rows
 
     def inplace_scratch(self, node, g, index):
-        """int8 only: tm_conv2d_inplace_s8 (pixels mode for pointwise, else rows mode)."""
+        """int8 and float32: tm_conv2d_inplace_{s8,f32} (pixels mode for pointwise, else rows)."""
         from tinymem.ops._inplace import conv_inplace_scratch, geometry_tuple
 
-        if index != 0 or self._mode(node, g) != "s8":
+        mode = self._mode(node, g)
+        if index != 0 or mode == "hybrid":
             return None
         xs, ws = self._shapes(node, g)
         geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
-        return conv_inplace_scratch(geo, self.scratch_bytes(node, g)) or None
+        return conv_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1) or None
 
     # -- numpy reference -------------------------------------------------------------------------
     def reference(self, node, g, inputs):
@@ -438,6 +439,10 @@ class Conv2D(Op):
             check_f32(node, g)
             p = em.params("tm_conv2d_params_f32", node,
                           f"{{{em.ptr(bias) if bias else 'NULL'}, {em.float_range(rng)}}}")
+            if em.inplace(node) is not None:  # the output overwrites the input (same address)
+                scratch = em.scratch(node, size_query=f"tm_conv2d_inplace_f32_scratch_size(&{geom})")
+                em.kernels.add("tm_conv2d_f32")
+                return em.call("tm_conv2d_inplace_f32", f"&{geom}, &{p}, {y_ptr}, {em.ptr(node.inputs[1])}, {scratch}")
             scratch = em.scratch(node, size_query=f"tm_conv2d_f32_scratch_size(&{geom})")
             return em.call("tm_conv2d_f32", f"&{geom}, &{p}, {x_ptr}, {em.ptr(node.inputs[1])}, {y_ptr}, {scratch}")
         if mode == "hybrid":

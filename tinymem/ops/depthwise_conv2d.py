@@ -103,14 +103,15 @@ class DepthwiseConv2D(Op):
         return taps
 
     def inplace_scratch(self, node, g, index):
-        """int8 only: tm_depthwise_conv2d_inplace_s8 (channels or rows mode)."""
+        """tm_depthwise_conv2d_inplace_s8 (channels or rows mode), _f32 (rows mode)."""
         from tinymem.ops._inplace import dw_inplace_scratch, geometry_tuple
 
-        if index != 0 or self._mode(node, g) != "s8":
+        mode = self._mode(node, g)
+        if index != 0 or mode == "hybrid":
             return None
         xs, ws = self._shapes(node, g)
         geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
-        return dw_inplace_scratch(geo, self.scratch_bytes(node, g)) or None
+        return dw_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1) or None
 
     # -- numpy reference -------------------------------------------------------------------------
     def reference(self, node, g, inputs):
@@ -166,6 +167,10 @@ class DepthwiseConv2D(Op):
             pad = em.table(f"zeros_f32_{xs[3]}", np.zeros(xs[3], np.float32))
             p = em.params("tm_depthwise_conv2d_params_f32", node,
                           f"{{{em.ptr(bias) if bias else 'NULL'}, {em.float_range(rng)}, {pad}}}")
+            if em.inplace(node) is not None:  # the output overwrites the input (same address)
+                scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_inplace_f32_scratch_size(&{geom})")
+                em.kernels.add(kernel)
+                return em.call("tm_depthwise_conv2d_inplace_f32", f"&{geom}, &{p}, {y_ptr}, {wt}, {scratch}")
             scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_f32_scratch_size(&{geom})")
             return em.call(kernel, f"&{geom}, &{p}, {x_ptr}, {wt}, {y_ptr}, {scratch}")
         if mode == "hybrid":

@@ -14,8 +14,7 @@ dtypes: f32, s8.
 
 import numpy as np
 
-from tinymem.ops._unary import emit_f32, emit_lut8, io, lut8, same_shape
-from tinymem.ops.op import Op
+from tinymem.ops._unary import LutActivation, io
 from tinymem.ops.registry import register
 from tinymem.quant import fixedpoint as fp
 from tinymem.quant.multiplier import down_scale_int32_to_int16_multiplier, quantize_multiplier
@@ -62,32 +61,14 @@ def hard_swish_f32(values):
 
 
 @register
-class HardSwish(Op):
+class HardSwish(LutActivation):
     name = "hard_swish"
-    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("HARD_SWISH",)
     onnx = ("HardSwish",)
 
-    def import_tflite(self, ctx, op):
-        ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+    def float_fn(self, values):
+        return hard_swish_f32(values)
 
-    def import_onnx(self, ctx, node):
-        ctx.unary(node, self.name)
-
-    def infer(self, node, g):
-        return same_shape(node, g)
-
-    def reference(self, node, g, inputs):
+    def int8_fn(self, node, g, values):
         x, y = io(node, g)
-        if y.dtype == "f32":
-            return [hard_swish_f32(inputs[0])]
-        return [hard_swish_int(inputs[0], x, y, -128, 127).astype(np.int8)]
-
-    def emit(self, node, g, em):
-        x, y = io(node, g)
-        if x.dtype == y.dtype == "f32":
-            return emit_f32(node, g, em, "tm_hard_swish_f32")
-        if x.dtype == y.dtype == "s8":
-            table = lut8(lambda v: hard_swish_int(v, x, y, -128, 127), "s8", "s8")
-            return emit_lut8(node, g, em, "tm_hard_swish_s8", table)
-        em.unsupported(node, f"{x.dtype} -> {y.dtype}")
+        return hard_swish_int(values, x, y, -128, 127)

@@ -18,7 +18,7 @@ dtypes: f32, s8, s16.
 import numpy as np
 
 from tinymem.codegen.cnames import c_float
-from tinymem.ops._unary import QRANGE, emit_f32, emit_lut8, io, lut8, same_shape
+from tinymem.ops._unary import QRANGE, emit_f32, emit_lut8, io, same_shape
 from tinymem.ops.op import Op
 from tinymem.ops.registry import register
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -78,7 +78,7 @@ class LeakyRelu(Op):
         if y.dtype == "f32":
             return emit_f32(node, g, em, "tm_leaky_relu_f32", c_float(node.attrs["alpha"]))
         if y.dtype == "s8":
-            return emit_lut8(node, g, em, "tm_leaky_relu_s8", lut8(lambda v: leaky_int(v, node, g), "s8", "s8"))
+            return emit_lut8(node, g, em, lambda v: leaky_int(v, node, g))
         if y.dtype == "s16":
             in_off, out_off, (m1, s1), (m2, s2) = leaky_params(node, g)
             p = em.params("tm_leaky_relu_params_s16", node, f"{{{in_off}, {out_off}, {m1}, {s1}, {m2}, {s2}}}")

@@ -13,8 +13,7 @@ dtypes: f32, s8.
 
 import numpy as np
 
-from tinymem.ops._unary import emit_f32, emit_lut8, io, lut8, same_shape
-from tinymem.ops.op import Op
+from tinymem.ops._unary import LutActivation, io
 from tinymem.ops.registry import register
 from tinymem.quant import fixedpoint as fp
 from tinymem.quant.multiplier import calculate_input_radius, quantize_multiplier_without_fixup
@@ -55,35 +54,14 @@ def logistic_f32(x):
 
 
 @register
-class Logistic(Op):
+class Logistic(LutActivation):
     name = "logistic"
-    inplace_inputs = (0,)  # elementwise kernels: may run in place
     tflite = ("LOGISTIC",)
     onnx = ("Sigmoid",)
 
-    def import_tflite(self, ctx, op):
-        ctx.add_node(self.name, ctx.inputs(op)[:1], ctx.outputs(op)[:1])
+    def float_fn(self, values):
+        return logistic_f32(values)
 
-    def import_onnx(self, ctx, node):
-        ctx.unary(node, self.name)
-
-    def infer(self, node, g):
-        return same_shape(node, g)
-
-    def _int8(self, node, g, values):
+    def int8_fn(self, node, g, values):
         x, _ = io(node, g)
         return fixed_point_unary(values, x.zero_point, x.scale, fp.logistic, 8, -128)
-
-    def reference(self, node, g, inputs):
-        x, y = io(node, g)
-        if y.dtype == "f32":
-            return [logistic_f32(inputs[0])]
-        return [self._int8(node, g, inputs[0]).astype(np.int8)]
-
-    def emit(self, node, g, em):
-        x, y = io(node, g)
-        if y.dtype == "f32" and x.dtype == "f32":
-            return emit_f32(node, g, em, "tm_logistic_f32")
-        if x.dtype == y.dtype == "s8":
-            return emit_lut8(node, g, em, "tm_logistic_s8", lut8(lambda v: self._int8(node, g, v), "s8", "s8"))
-        em.unsupported(node, f"{x.dtype} -> {y.dtype}")

@@ -25,7 +25,8 @@ int16 sigmoid / tanh lookup-table interpolation (output Q0.15). The cell update 
 state are int16 x int16 -> int16 / int8 multiplications with their own multipliers.
 float32: the same steps in float (sigmoid with TFLM's cut-offs).
 C: tm_lstm_s8 / tm_lstm_f32 (runtime_c/include/tinymem/lstm.h); the four gates' weights are
-concatenated into one table, and for int8 the input zero point terms are folded into the biases.
+interleaved (row 4 j + k = gate k of cell j) and transposed into one table per kind, and for int8
+the input and hidden zero point terms are folded into the biases.
 """
 
 from __future__ import annotations
@@ -280,13 +281,14 @@ class LSTM(Op):
         for src, dst in ((ins[13], node.outputs[1]), (ins[14], node.outputs[2])):
             if src != dst:  # the kernel updates the state in place: start from the given state
                 code.append(f"memcpy({em.ptr(dst)}, {em.ptr(src)}, {g.tensor(dst).nbytes}u);")
-        w = np.concatenate([g.const(ins[1 + k]).reshape(n, n_in) for k in range(4)])
-        r = np.concatenate([g.const(ins[5 + k]).reshape(n, n) for k in range(4)])
-        bias = np.concatenate([g.const(ins[9 + k]).reshape(n) for k in range(4)])
+        # rows interleaved (row 4 j + k: gate k of cell j), stored transposed: [depth][4 n]
+        w = np.stack([g.const(ins[1 + k]).reshape(n, n_in) for k in range(4)], axis=1).reshape(4 * n, n_in)
+        r = np.stack([g.const(ins[5 + k]).reshape(n, n) for k in range(4)], axis=1).reshape(4 * n, n)
+        bias = np.stack([g.const(ins[9 + k]).reshape(n) for k in range(4)], axis=1).reshape(4 * n)
         if g.tensor(ins[0]).dtype == "f32":
             p = em.params("tm_lstm_params_f32", node,
-                          f"{{{em.table(node.name + '_w', w.astype(np.float32))}, "
-                          f"{em.table(node.name + '_r', r.astype(np.float32))}, "
+                          f"{{{em.table(node.name + '_w', np.ascontiguousarray(w.T, np.float32))}, "
+                          f"{em.table(node.name + '_r', np.ascontiguousarray(r.T, np.float32))}, "
                           f"{em.table(node.name + '_b', bias.astype(np.float32))}, "
                           f"{c_float(node.attrs.get('cell_clip', 0.0))}}}")
             kernel = "tm_lstm_f32"
@@ -297,7 +299,8 @@ class LSTM(Op):
             b_rec = fp._wrap32(-q.h_zp * r64.sum(axis=1)).astype(np.int32)
             ints = lambda vals: "{" + ", ".join(str(int(v)) for v in vals) + "}"  # noqa: E731
             p = em.params("tm_lstm_params_s8", node, "{" + ", ".join([
-                em.table(node.name + "_w", w.astype(np.int8)), em.table(node.name + "_r", r.astype(np.int8)),
+                em.table(node.name + "_w", np.ascontiguousarray(w.T, np.int8)),
+                em.table(node.name + "_r", np.ascontiguousarray(r.T, np.int8)),
                 em.table(node.name + "_bias_in", b_in), em.table(node.name + "_bias_rec", b_rec),
                 ints(m for m, _ in q.fc_in), ints(s for _, s in q.fc_in),
                 ints(m for m, _ in q.fc_rec), ints(s for _, s in q.fc_rec),

@@ -10,7 +10,8 @@ Semantics (TFLM reference kernels, x86-64 host behaviour):
   integer -> integer (Requantize; s8/u8/s16/s32 in any pairing TFLM accepts and more):
       y = MBQM(x - zp_in, QuantizeMultiplier(double(in_scale) / double(out_scale))) + zp_out,
       clamped to the output type (int32 wrap-around where TFLM's int32 arithmetic would wrap).
-  8-bit -> 8-bit requantization runs as a 256-entry lookup table built from that formula.
+  8-bit -> 8-bit requantization runs as a 256-entry lookup table built from that formula
+      (tm_lut_x8, runtime_c/include/tinymem/lut.h).
 Rounding is TFLite's (half away from zero); an ONNX importer needing round-half-even for
 QuantizeLinear should add an attribute here.
 """
@@ -18,7 +19,7 @@ QuantizeLinear should add an attribute here.
 import numpy as np
 
 from tinymem.codegen.cnames import c_float
-from tinymem.ops._unary import QRANGE, byte_values, io, same_shape
+from tinymem.ops._unary import QRANGE, emit_lut8, io, same_shape
 from tinymem.ops.op import Op
 from tinymem.ops.registry import register
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -113,8 +114,7 @@ class Quantize(Op):
         if x.dtype not in DTYPE_ENUM:
             em.unsupported(node, f"input dtype {x.dtype}")
         if x.dtype in ("s8", "u8") and y.dtype in ("s8", "u8"):
-            table = requantize(byte_values(x.dtype), x, y).astype(np.int8 if y.dtype == "s8" else np.uint8)
-            return em.call("tm_quantize_lut8", f"{x.size}, {em.table(f'{node.name}_lut', table)}, {src}, {dst}")
+            return emit_lut8(node, g, em, lambda v: requantize(v, x, y))
         mult, shift = requant_params(x, y)
         types = f"{DTYPE_ENUM[x.dtype]}, {DTYPE_ENUM[y.dtype]}"
         p = em.params("tm_requantize_params", node, f"{{{-x.zero_point}, {y.zero_point}, {mult}, {shift}, {types}}}")

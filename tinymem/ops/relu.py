@@ -21,7 +21,7 @@ dtypes: f32, s8 (256-entry lookup table), s16.
 
 import numpy as np
 
-from tinymem.ops._unary import QRANGE, emit_f32, emit_lut8, io, lut8, quantize_value, same_shape
+from tinymem.ops._unary import QRANGE, emit_f32, emit_lut8, io, quantize_value, same_shape
 from tinymem.ops.op import Op
 from tinymem.ops.registry import register
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -120,7 +120,7 @@ class Relu(Op):
         if x.dtype != y.dtype:
             em.unsupported(node, f"{x.dtype} input with {y.dtype} output")
         if y.dtype == "s8":
-            return emit_lut8(node, g, em, "tm_relu_s8", lut8(lambda v: relu_int(v, node, g), "s8", "s8"))
+            return emit_lut8(node, g, em, lambda v: relu_int(v, node, g))
         if y.dtype == "s16":
             p = em.params("tm_relu_params_s16", node, "{%d, %d, %d, %d, {%d, %d}}" % int_params(node, g))
             return em.call("tm_relu_s16", f"{x.size}, &{p}, {em.ptr(node.inputs[0])}, {em.ptr(node.outputs[0])}")

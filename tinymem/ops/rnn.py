@@ -3,7 +3,6 @@
 IR: rnn(x, w, r, b, seq_lens, h0) -> (y, y_h); inputs, outputs and attributes (hidden_size,
 direction, layout, clip, activations) as described in tinymem/ops/_recurrent.py. Per step:
   h = f(W x_t + R h + Wb + Rb)            (f: Tanh by default; pre-activation clipped when clip > 0)
-activation_alpha / activation_beta entry d belongs to direction d (onnxruntime's RNN kernel).
 C: tm_rnn_f32 (runtime_c/include/tinymem/recurrent.h); the biases Wb + Rb are added at compile
 time; scratch H floats.
 """

@@ -110,6 +110,12 @@ size_t tm_conv2d_inplace_s8_scratch_size(const tm_conv2d_geom *g);
 tm_status tm_conv2d_inplace_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
                                int8_t *buf, const int8_t *filter, void *scratch,
                                size_t scratch_bytes);
+/* The same for float32 (identical to tm_conv2d_f32); scratch sizes in bytes as above with
+ * 4-byte elements (pixels: 8 * in.c; rows: tm_conv2d_f32_scratch_size + ring of float rows). */
+size_t tm_conv2d_inplace_f32_scratch_size(const tm_conv2d_geom *g);
+tm_status tm_conv2d_inplace_f32(const tm_conv2d_geom *g, const tm_conv2d_params_f32 *p,
+                                float *buf, const float *filter, void *scratch,
+                                size_t scratch_bytes);
 
 /* Scratch: as tm_conv2d_s8_scratch_size, in floats (4 bytes each). */
 size_t tm_conv2d_f32_scratch_size(const tm_conv2d_geom *g);

@@ -93,6 +93,13 @@ size_t tm_depthwise_conv2d_inplace_s8_scratch_size(const tm_conv2d_geom *g);
 tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
                                          const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
                                          const int8_t *filter, void *scratch, size_t scratch_bytes);
+/* float32 in place (identical to tm_depthwise_conv2d_f32): rows mode only, batch 1; scratch =
+ * tm_depthwise_conv2d_f32_scratch_size (rounded up to 8) + a ring of tm_inplace_row_slots
+ * output rows (out.w * out.c floats each); 0 when not possible. */
+size_t tm_depthwise_conv2d_inplace_f32_scratch_size(const tm_conv2d_geom *g);
+tm_status tm_depthwise_conv2d_inplace_f32(const tm_conv2d_geom *g,
+                                          const tm_depthwise_conv2d_params_f32 *p, float *buf,
+                                          const float *filter, void *scratch, size_t scratch_bytes);
 
 /* Scratch: kh*kw tap pointers, budgeted at 8 bytes each. */
 size_t tm_depthwise_conv2d_f32_scratch_size(const tm_conv2d_geom *g);

@@ -9,6 +9,7 @@
 #ifndef TINYMEM_DEQUANTIZE_H
 #define TINYMEM_DEQUANTIZE_H
 
+#include "tinymem/int_access.h"
 #include "tinymem/types.h"
 
 typedef struct {
@@ -26,5 +27,31 @@ tm_status tm_dequantize_s16(int32_t size, const tm_dequantize_params *params,
 
 /* float16 (bits) -> float32. size >= 0. */
 tm_status tm_dequantize_f16(int32_t size, const uint16_t *input, float *output);
+
+/* ---- shared by the kernels (not part of the API) ------------------------------------------ */
+
+/* Body of tm_dequantize_s8 / _u8 / _s16 for input `type` TM_S8, TM_U8 or TM_S16 (a constant;
+ * see int_access.h). Blocks of 16 bytes of input go through a local buffer so that the compiler
+ * vectorizes them. */
+static inline tm_status tm__dequantize_int(int32_t size, const tm_dequantize_params *params,
+                                           const void *input, tm_dtype type, float *output)
+{
+    const float scale = params->scale;
+    const int32_t zp = params->zero_point;
+    const int32_t block = 16 / (int32_t)tm_int_size(type);
+    int32_t i = 0;
+    if (size < 0)
+        return TM_ERR_SHAPE;
+    for (; i + block <= size; i += block) {
+        float t[16];
+        for (int32_t j = 0; j < block; ++j)
+            t[j] = scale * (float)(tm_int_load(input, (size_t)(i + j), type) - zp);
+        for (int32_t j = 0; j < block; ++j)
+            output[i + j] = t[j];
+    }
+    for (; i < size; ++i)
+        output[i] = scale * (float)(tm_int_load(input, (size_t)i, type) - zp);
+    return TM_OK;
+}
 
 #endif /* TINYMEM_DEQUANTIZE_H */

@@ -12,8 +12,11 @@
  * hidden: [batches, n_cell], cell: [batches, n_cell]: the state, read at the start and updated
  *         in place (the model's persistent state region). Output and state must not overlap
  *         the input. No scratch: the new hidden state of a step is built in its output row.
- * Weights: the four gates' matrices concatenated in gate order, input weights
- *          [4 * n_cell][n_input] and recurrent weights [4 * n_cell][n_cell], row-major.
+ * Weights, transposed with the gates interleaved (row r = 4 j + k is gate k of cell j), so that
+ * four cells are sixteen contiguous accumulators (vectorized):
+ *   input_weights[d][4 j + k] = W_k[j][d]      [n_input][4 * n_cell]
+ *   recurrent_weights[d][4 j + k] = R_k[j][d]  [n_cell][4 * n_cell]
+ *   biases[4 j + k]                            [4 * n_cell]
  *
  * int8 (bit-exact with TFLM's integer LSTM, lstm_eval.h): per gate, the input and recurrent
  * products are each requantized to int16 Q3.12 (TFLM's int8 -> int16 FullyConnected with
@@ -24,10 +27,11 @@
  *   c = clamp(c, -cell_clip, cell_clip)                      (when cell_clip > 0)
  *   h = clamp8(MBQM(tanh16(c) * g_3, hidden) + hidden_zero_point)
  * The input and hidden zero points are folded into the biases at compile time:
- *   input_bias[k][j] = bias_k[j] - input_zp * sum_d W_k[j][d]   (mod 2^32)
- *   recurrent_bias[k][j] = -hidden_zp * sum_d R_k[j][d]          (mod 2^32)
+ *   input_bias[4 j + k] = bias_k[j] - input_zp * sum_d W_k[j][d]   (mod 2^32)
+ *   recurrent_bias[4 j + k] = -hidden_zp * sum_d R_k[j][d]          (mod 2^32)
  * so the products are plain int8 dot products (exact: TFLM's int32 sums, reordered mod 2^32).
- * float32: the same steps in float; sigmoid with TFLM's cut-offs, tanhf / expf from libm.
+ * float32: the same steps in float, each row summed in TFLM's order (d ascending, then + bias,
+ * then + the recurrent sum); sigmoid with TFLM's cut-offs, tanhf / expf from libm.
  */
 #ifndef TINYMEM_LSTM_H
 #define TINYMEM_LSTM_H
@@ -43,8 +47,8 @@ typedef struct {
 } tm_lstm_dims;
 
 typedef struct {
-    const int8_t *input_weights;     /* [4 * n_cell][n_input], symmetric */
-    const int8_t *recurrent_weights; /* [4 * n_cell][n_cell], symmetric */
+    const int8_t *input_weights;     /* [n_input][4 * n_cell], symmetric */
+    const int8_t *recurrent_weights; /* [n_cell][4 * n_cell], symmetric */
     const int32_t *input_bias;       /* [4 * n_cell], folded as above */
     const int32_t *recurrent_bias;   /* [4 * n_cell], folded as above */
     /* per gate: input / recurrent product -> Q3.12 (multiplier Q0.31, shift in [-31, 30]) */
@@ -62,8 +66,8 @@ typedef struct {
 } tm_lstm_params_s8;
 
 typedef struct {
-    const float *input_weights;     /* [4 * n_cell][n_input] */
-    const float *recurrent_weights; /* [4 * n_cell][n_cell] */
+    const float *input_weights;     /* [n_input][4 * n_cell] */
+    const float *recurrent_weights; /* [n_cell][4 * n_cell] */
     const float *bias;              /* [4 * n_cell] */
     float cell_clip;                /* >= 0; 0: no clipping */
 } tm_lstm_params_f32;

@@ -15,6 +15,8 @@
 #ifndef TINYMEM_SOFTMAX_H
 #define TINYMEM_SOFTMAX_H
 
+#include "tinymem/fixedpoint.h"
+#include "tinymem/int_access.h"
 #include "tinymem/types.h"
 
 typedef struct {
@@ -38,5 +40,45 @@ tm_status tm_softmax_s8_s16(const tm_softmax_params_s8 *params, const int8_t *in
 
 /* float32: exp((x - max) * beta) / sum, as TFLM's reference (float sums in order). */
 tm_status tm_softmax_f32(const tm_softmax_params_f32 *params, const float *input, float *output);
+
+/* ---- shared by the kernels (not part of the API) ------------------------------------------ */
+
+/* Body of tm_softmax_s8 / tm_softmax_s8_s16 for output `type` TM_S8 or TM_S16 (a constant;
+ * see int_access.h): bit-exact with TFLM's reference_ops::Softmax, the fixed-point exp of every
+ * possible input difference coming from the compile-time table. */
+static inline tm_status tm__softmax_s8(const tm_softmax_params_s8 *params, const int8_t *input,
+                                       void *output, tm_dtype type)
+{
+    const int32_t outer = params->outer, depth = params->depth;
+    const int32_t *table = params->exp_table;
+    const int out_bits = 8 * (int)tm_int_size(type);
+    const int32_t lo = tm_int_min(type), hi = tm_int_max(type);
+    if (outer < 0 || depth < 1)
+        return TM_ERR_SHAPE;
+    for (int32_t r = 0; r < outer; ++r) {
+        const size_t row = (size_t)r * (size_t)depth;
+        const int8_t *in = input + row;
+        int32_t max = -128;
+        for (int32_t c = 0; c < depth; ++c)
+            max = in[c] > max ? in[c] : max;
+        /* Q12.19 sum of the exps (gemmlowp's wrapping FixedPoint addition) */
+        uint32_t sum = 0;
+        for (int32_t c = 0; c < depth; ++c)
+            sum += (uint32_t)tm_rounding_divide_by_pot(table[max - in[c]], 12);
+        int bits_over_unit;
+        const int32_t scale = tm_get_reciprocal((int32_t)sum, 12, &bits_over_unit);
+        const int exponent = bits_over_unit + 31 - out_bits;
+        if (exponent < 0 || exponent > 31)
+            return TM_ERR_UNSUPPORTED;
+        for (int32_t c = 0; c < depth; ++c) {
+            const int32_t e = table[max - in[c]];
+            int32_t y = tm_rounding_divide_by_pot(tm_sat_rounding_doubling_high_mul(scale, e), exponent)
+                        + lo;
+            y = y > hi ? hi : y;
+            tm_int_store(output, row + (size_t)c, y, type);
+        }
+    }
+    return TM_OK;
+}
 
 #endif /* TINYMEM_SOFTMAX_H */
