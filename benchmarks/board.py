@@ -41,6 +41,11 @@ LAYERS_MAIN = Path(__file__).resolve().with_name("board_layers.c")
 MILESTONE = {"IC": 3.0, "VWW": 3.0}  # instructions per MAC on Cortex-M4 with the DSP kernels
 
 
+def _short(names: list[str]) -> str:
+    """tm_depthwise_conv2d_3x3_s8 -> depthwise_conv2d_3x3"""
+    return ", ".join(n.removeprefix("tm_").removesuffix("_s8") for n in names) or "-"
+
+
 def agent_counts(fw, out: Path, samples: list[list[np.ndarray]]) -> list[int]:
     """Instructions of each sample's inference, through the agent on QEMU."""
     counts = []
@@ -94,7 +99,7 @@ def main() -> int:
     if not board.dsp:
         ap.error(f"{board.name} has no DSP extension: nothing to compare")
     wanted = args.models.split(",")
-    console = Console(width=180)
+    console = Console(width=200)
     title = (f"Instructions per inference on QEMU {board.qemu_machine if not board.emulated else board.name} "
              f"({board.core}), firmware for {board.name}'s limits")
     table = Table(title=title)
@@ -119,7 +124,7 @@ def main() -> int:
             (d, dinfo), (p, pinfo) = row[True], row[False]
             table.add_row(label, f"{macs:,}", f"{d:,.0f}", f"{d / macs:.2f}", f"{p:,.0f}", f"{p / macs:.2f}",
                           f"{p / d:.2f}", f"{dinfo['flash']['used_bytes']:,}", f"{dinfo['ram']['used_bytes']:,}",
-                          f"{pinfo['flash']['used_bytes']:,}", ", ".join(dinfo["kernels"]["arm"]) or "-")
+                          f"{pinfo['flash']['used_bytes']:,}", _short(dinfo["kernels"]["arm"]))
             if label in MILESTONE:
                 ok = d / macs <= MILESTONE[label]
                 verdicts.append(f"{label}: {d / macs:.2f} instructions/MAC with the DSP kernels "

@@ -151,13 +151,15 @@ def quantize(net, xt):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--out", default=str(HERE), help="output folder (default: beside this script)")
     args = ap.parse_args()
+    dest = Path(args.out)
     images, labels = load_mnist(args.data)
     train_mask = np.isin(labels, TRAIN_DIGITS)
     net, xt = train(images[train_mask], labels[train_mask])
     full, backbone = quantize(net, xt)
-    (HERE / "episodic_mnist_int8.tflite").write_bytes(full)
-    (HERE / "episodic_mnist_backbone_int8.tflite").write_bytes(backbone)
+    (dest / "episodic_mnist_int8.tflite").write_bytes(full)
+    (dest / "episodic_mnist_backbone_int8.tflite").write_bytes(backbone)
 
     import torch
 
@@ -174,7 +176,7 @@ def main():
              "epochs": EPOCHS, "seed": SEED, "embedding": "embedding (int8 [1, 5, 5, 16], input of the last FC)",
              "train_accuracy_float": round(float_acc, 4), "train_accuracy_int8_tflm": round(int8_acc, 4),
              "logits_shape": list(logits[0].shape)}
-    (HERE / "episodic_mnist.json").write_text(json.dumps(facts, indent=2) + "\n")
+    (dest / "episodic_mnist.json").write_text(json.dumps(facts, indent=2) + "\n")
     print(json.dumps(facts, indent=2))
 
 

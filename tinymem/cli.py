@@ -235,11 +235,13 @@ def report_cmd(out, buffers):
         table.add_row("I/O", f"external (caller-owned, {ram.get('io_external_bytes', 0):,} B outside the arena)")
     console.print(table)
     ops = Table(title="operators")
-    for col in ("#", "op", "name", "MACs", "weights B", "scratch B", "output"):
-        ops.add_column(col, justify="right" if col in ("#", "MACs", "weights B", "scratch B") else "left")
+    for col in ("#", "op", "name", "MACs", "weights B", "scratch B", "output", "memory"):
+        ops.add_column(col, justify="right" if col in ("#", "MACs", "weights B", "scratch B") else "left",
+                       no_wrap=col in ("output", "memory"))
     for o in r["ops"]:
+        how = "in place" if "inplace_of" in o else "view" if o.get("view") else ""
         ops.add_row(str(o["index"]), o["type"], o["name"], f"{o['macs']:,}", f"{o['weight_bytes']:,}",
-                    f"{o['scratch_bytes']:,}", "x".join(map(str, o["output_shape"])))
+                    f"{o['scratch_bytes']:,}", "x".join(map(str, o["output_shape"])), how)
     console.print(ops)
     if buffers:
         bt = Table(title="arena buffers")
@@ -336,9 +338,10 @@ def verify_cmd(model, data, n_random, seed, atol, steps, input_shapes, consts, s
 
 def _register_subcommands():
     from tinymem.boards.cli import boards_cmd, build_cmd
+    from tinymem.imc.cli import imc
     from tinymem.serial.cli import device, flash
 
-    for command in (build_cmd, boards_cmd, flash, device):
+    for command in (build_cmd, boards_cmd, flash, device, imc):
         cli.add_command(command)
 
 

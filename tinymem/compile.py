@@ -86,7 +86,7 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     if head is not None:  # its slots join the state region; their number may come from free RAM
         head.place(graph, plan, target, params.nbytes if params else 0)
     if target.capacity is not None:
-        check_fits(plan, graph, target.capacity, target.region)
+        check_fits(plan, graph, target.capacity, target.region, target.detail)
         check_params_fit(plan, params, target)
     # 5. emit C and the report, written all at once
     prefix = "tm_" + c_ident(options.name or graph.name).lower()

@@ -1,6 +1,5 @@
 /* float32 SVDF in TFLM's summation order (see tinymem/svdf.h). */
 #include <math.h>
-#include <string.h>
 
 #include "tinymem/svdf.h"
 
@@ -29,20 +28,48 @@ tm_status tm_svdf_f32(const tm_svdf_dims *dims, const tm_svdf_params_f32 *p, con
     for (int32_t b = 0; b < nb; ++b) {
         const float *x = input + (size_t)b * (size_t)ni;
         float *s = state + (size_t)b * (size_t)nf * (size_t)nm;
-        memmove(s, s + 1, ((size_t)nf * (size_t)nm - 1) * sizeof(float));
-        for (int32_t f = 0; f < nf; ++f) {
-            const float *w = weights_feature + (size_t)f * (size_t)ni;
+        for (size_t i = 0; i + 1 < (size_t)nf * (size_t)nm; ++i) /* shift left by one (forward) */
+            s[i] = s[i + 1];
+        /* feature products, sixteen filters at a time in four groups of local accumulators; each
+         * filter summed over c in order (as TFLM) */
+        int32_t f = 0;
+        for (; f + 16 <= nf; f += 16) {
+            float a0[4], a1[4], a2[4], a3[4];
+            int r;
+            for (r = 0; r < 4; ++r)
+                a0[r] = a1[r] = a2[r] = a3[r] = 0.0f;
+            const float *w = weights_feature + f;
+            for (int32_t c = 0; c < ni; ++c, w += nf) {
+                const float xc = x[c];
+                for (r = 0; r < 4; ++r)
+                    a0[r] += w[r] * xc;
+                for (r = 0; r < 4; ++r)
+                    a1[r] += w[4 + r] * xc;
+                for (r = 0; r < 4; ++r)
+                    a2[r] += w[8 + r] * xc;
+                for (r = 0; r < 4; ++r)
+                    a3[r] += w[12 + r] * xc;
+            }
+            for (r = 0; r < 4; ++r) {
+                s[(size_t)(f + r) * (size_t)nm + (size_t)(nm - 1)] = a0[r];
+                s[(size_t)(f + 4 + r) * (size_t)nm + (size_t)(nm - 1)] = a1[r];
+                s[(size_t)(f + 8 + r) * (size_t)nm + (size_t)(nm - 1)] = a2[r];
+                s[(size_t)(f + 12 + r) * (size_t)nm + (size_t)(nm - 1)] = a3[r];
+            }
+        }
+        for (; f < nf; ++f) {
             float acc = 0.0f;
-            for (int32_t c = 0; c < ni; ++c)
-                acc += w[c] * x[c];
+            const float *w = weights_feature + f;
+            for (int32_t c = 0; c < ni; ++c, w += nf)
+                acc += w[0] * x[c];
             s[(size_t)f * (size_t)nm + (size_t)(nm - 1)] = acc;
         }
         float *y = output + (size_t)b * (size_t)(nf / rank);
         for (int32_t u = 0; u < nf / rank; ++u) {
             float acc = bias ? bias[u] : 0.0f;
-            for (int32_t f = u * rank; f < (u + 1) * rank; ++f) {
-                const float *wt = weights_time + (size_t)f * (size_t)nm;
-                const float *sf = s + (size_t)f * (size_t)nm;
+            for (int32_t fu = u * rank; fu < (u + 1) * rank; ++fu) {
+                const float *wt = weights_time + (size_t)fu * (size_t)nm;
+                const float *sf = s + (size_t)fu * (size_t)nm;
                 float dot = 0.0f;
                 for (int32_t m = 0; m < nm; ++m)
                     dot += wt[m] * sf[m];

@@ -26,7 +26,7 @@
 #include <string.h>
 
 /* Stack bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands. The DSP kernels'
- * deepest stack use is about TM_ARM_PANEL_BYTES + 2 KB (docs/boards.md); define it smaller for a
+ * deepest stack use is about TM_ARM_PANEL_BYTES + 2.5 KB (docs/boards.md); define it smaller for a
  * board with a small stack (less is slower for deep layers, never wrong). */
 #ifndef TM_ARM_PANEL_BYTES
 #define TM_ARM_PANEL_BYTES 3072
@@ -74,12 +74,6 @@ static inline int32_t tm_arm_pkhtb(int32_t hi, int32_t lo)
 static inline int32_t tm_arm_smlad(int32_t a, int32_t b, int32_t acc)
 {
     return (int32_t)__smlad((int16x2_t)a, (int16x2_t)b, acc);
-}
-
-/* acc + lo(a) * lo(b) (SMLABB) */
-static inline int32_t tm_arm_smlabb(int32_t a, int32_t b, int32_t acc)
-{
-    return __smlabb(a, b, acc);
 }
 
 /*

@@ -45,7 +45,7 @@ tm_status tm_conv2d_inplace_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s
     sub.in.h = sub.out.h = 1;
     for (int64_t done = 0; done < npix;) {
         const int64_t k = npix - done < per ? npix - done : per;
-        const int64_t p0 = forward ? done : npix - done - k + (done > 0);
+        const int64_t p0 = forward ? done : npix - done - k;
         memcpy(copy, buf + p0 * cin, (size_t)(k * cin));
         sub.in.w = sub.out.w = (int32_t)k;
         st = tm_conv2d_s8(&sub, p, copy, filter, buf + p0 * cout, NULL, 0);

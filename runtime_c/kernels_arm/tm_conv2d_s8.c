@@ -461,7 +461,6 @@ static tm_status tm__conv_panel(const tm_conv2d_geom *g, const tm_conv2d_params_
             }
         }
     }
-    (void)depth;
     return TM_OK;
 }
 

@@ -255,8 +255,9 @@ def test_dsp_kernels_match_the_host_on_every_code_path(compiled_model):
     samples.append([np.full_like(x, 127) for x in samples[0]])
     dsp, fw = _check(out, samples)
     assert fw.info["kernels"]["dsp"] and "tm_conv2d_s8" in fw.info["kernels"]["arm"]
-    portable, fw = _check(out, samples, dsp=False)
-    assert not fw.info["kernels"]["dsp"]
+    portable, pfw = _check(out, samples, dsp=False)
+    assert pfw.info["kernels"] == {"dsp": False, "arm": []}
+    assert pfw.elf.parent.name == "kernels-portable" and pfw.elf != fw.elf, "the portable build has its own folder"
     assert sum(dsp) < sum(portable), "the DSP kernels should execute fewer instructions"
 
 
@@ -275,12 +276,3 @@ def test_board_without_dsp_uses_the_portable_kernels(compiled):
         build_firmware(out, "rpi-pico", emulate=True, dsp_kernels=True)
     kernels, arm = kernel_sources(out, False)
     assert arm == [] and all(k.parent.name == "kernels" for k in kernels)
-
-
-def test_portable_build_on_a_dsp_board_is_kept_apart(compiled):
-    out = compiled("mlperf_ad_autoenc_int8")
-    dsp = build_firmware(out, BOARD, emulate=True)
-    portable = build_firmware(out, BOARD, emulate=True, dsp_kernels=False)
-    assert dsp.info["kernels"] == {"dsp": True, "arm": ["tm_fully_connected_s8"]}
-    assert portable.info["kernels"] == {"dsp": False, "arm": []}
-    assert portable.elf.parent.name == "kernels-portable" and dsp.elf != portable.elf

@@ -72,6 +72,16 @@ def _cli(*args) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT, env=env)
 
 
+@pytest.mark.skipif(not SILERO.exists(), reason="../shared/models/silero_vad_v4.onnx is not beside this clone")
+def test_silero_vad_inspects_with_its_state():
+    """Every operator imports (LSTM, Pow, Sqrt, Log, Neg, reflect Pad) and h/c become state fed
+    from hn/cn (tests/e2e/test_silero.py runs it against onnxruntime)."""
+    r = _cli("inspect", str(SILERO), "--input-shape", "input=1x512", "--const", "sr=16000")
+    assert r.returncode == 0, r.stderr
+    assert "onnx_lstm" in r.stdout and "mirror_pad" in r.stdout
+    assert "state (persistent, 1,024 B): h <- hn, c <- cn" in r.stdout
+
+
 def test_truncated_file_is_one_line(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes((MODELS / "demo_digits_f32.onnx").read_bytes()[:1000])

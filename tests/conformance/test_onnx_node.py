@@ -172,7 +172,8 @@ def run_case(name: str, tmp: Path, cache: host_build.KernelCache | None = None) 
     path = work / "model.onnx"
     onnx.save(model, str(path))
     try:
-        compile_model(path, work / "out", CompileOptions(name="case"))
+        # state={}: a case is one call with its state inputs given (no past_x/present_x feedback)
+        compile_model(path, work / "out", CompileOptions(name="case", state={}))
         cache = cache or host_build.KernelCache(tmp / "kernels")
         got = host_build.run(work / "out", [feeds[n] for n in runtime], cache)
     except TinymemError as e:

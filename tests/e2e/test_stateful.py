@@ -107,3 +107,13 @@ def test_verify_steps_reports_first_difference(shared, monkeypatch):
     assert result.samples == 12 and not result.ok
     assert (o.first_bad_step, o.first_bad_index, o.differing) == (7, (0, 0), 1)
     assert o.first_bad_values[0] == o.first_bad_values[1] + 1
+
+
+def test_cli_verify_steps(shared):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "tinymem", "verify", str(shared / "models" / "tflm_hello_world_int8.tflite"),
+                        "--steps", "7"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "7 inputs" in r.stdout and "ok" in r.stdout

@@ -47,7 +47,7 @@ def build(direction="forward", layout=0, peep=False, bias=True, init=True, seq=N
         names.pop()
     node = helper.make_node("LSTM", names, list(outputs), hidden_size=H, direction=direction,
                             **({"layout": layout} if layout else {}), **attrs)
-    y = [d, T, B, H] if False else ([T, d, B, H] if layout == 0 else [B, T, d, H])
+    y = [T, d, B, H] if layout == 0 else [B, T, d, H]
     shapes = {"Y": y, "Y_h": state, "Y_c": state}
     graph_out = [vi(n, TP.FLOAT, shapes[n]) for n in outputs if n]
     return onnx_model([node], graph_in, graph_out, inits), feeds
@@ -85,3 +85,19 @@ def test_layout_1(direction, tmp_path):
                                        "h0": feeds["h0"].transpose(1, 0, 2), "c0": feeds["c0"].transpose(1, 0, 2)})
     expected = [want[0].transpose(2, 0, 1, 3), want[1].transpose(1, 0, 2), want[2].transpose(1, 0, 2)]
     check_onnx(model, feeds, tmp_path, expected=expected)
+
+
+def test_dequantized_weights(tmp_path):
+    """QDQ models keep LSTMs float with DequantizeLinear weights: dequantized at compile time."""
+    model, feeds = build(direction="bidirectional", peep=True)
+    g = model.graph
+    w = next(i for i in g.initializer if i.name == "W")
+    from onnx import numpy_helper
+
+    wf = numpy_helper.to_array(w)
+    scale = (np.abs(wf).max(axis=(0, 2)) / 127).astype(np.float32)
+    q = np.clip(np.round(wf / scale[None, :, None]), -127, 127).astype(np.int8)
+    g.initializer.remove(w)
+    g.initializer.extend([numpy_helper.from_array(q, "Wq"), numpy_helper.from_array(scale, "Ws")])
+    g.node.insert(0, helper.make_node("DequantizeLinear", ["Wq", "Ws"], ["W"], axis=1))
+    check_onnx(model, feeds, tmp_path)

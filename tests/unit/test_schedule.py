@@ -9,15 +9,12 @@ Checked against independent references written here:
   - every plan covers the lower bound of its schedule; `exact` is never worse than a heuristic.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from tinymem.ir import Graph, Node, QuantParams, Tensor, verify
 from tinymem.memory import plan_memory
-from tinymem.memory.heuristics import align_up
 from tinymem.memory.plan import HEURISTICS
 from tinymem.schedule import ScheduleOptions, best_order, make_schedule, tensor_views
 from tinymem.schedule.order import _Model
@@ -229,4 +226,3 @@ def test_views_concat_and_split():
     assert views.root("q2") == ("cat", H * W * 4)
     s, plan = check_schedule(g, ScheduleOptions())
     assert plan.location("b")[1] - plan.location("a")[1] == H * W * 4
-    assert align_up(1, 16) == 16

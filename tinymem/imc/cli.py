@@ -27,6 +27,13 @@ def print_summary(res: dict) -> None:
     for row in summary_rows(res):
         table.add_row(*row)
     console.print(table)
+    if "sweep" in res:
+        sweep = Table(title="noise sweep (image LSM, one factor at a time; see docs/imc.md)")
+        sweep.add_column("parameter")
+        sweep.add_column("value: test accuracy")
+        for name, rows in res["sweep"].items():
+            sweep.add_row(name, ", ".join(f"{r['value']:g}: {100 * r['accuracy']:.1f} %" for r in rows))
+        console.print(sweep)
     for name, path in res.get("files", {}).items():
         console.print(f"{name}: {path}")
 

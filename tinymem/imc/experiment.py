@@ -9,6 +9,7 @@ are read "on chip": the readout is trained and tested on features read at `t_inf
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -31,6 +32,7 @@ DEFAULTS = {
     "seed": 0,
     "data_dir": "",  # "" = $TINYMEM_DATA or ../shared/data beside the repository
     "output_dir": "imc_results",
+    "blas_threads": 1,  # small matrix products are much slower with threaded BLAS (0 = leave as is)
     "device": {},  # overrides of tinymem.imc.device.Device
     "energy": {},  # overrides of tinymem.imc.energy.EnergyModel
     "image": {"enabled": True, "n_train": 8000, "n_test": 2000, "steps": 50, "crop": 16,
@@ -167,9 +169,23 @@ def zeroshot_task(cfg, img, aud, note):
             "chance_seen": 1 / len(train_d), "chance_unseen": 1 / len(unseen_d)}
 
 
+def _blas_limit(threads: int):
+    """Limit BLAS threads when threadpoolctl is installed (else a no-op)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(threads) if threads else contextlib.nullcontext()
+
+
 def run_experiments(config: dict | None = None, progress=None) -> dict:
     """Run the configured tasks; returns the results dict (also written to output_dir)."""
     cfg = merge(DEFAULTS, config or {})
+    with _blas_limit(cfg["blas_threads"]):
+        return _run(cfg, progress)
+
+
+def _run(cfg: dict, progress) -> dict:
     device = Device.from_dict({"seed": cfg["seed"], **cfg["device"]})
     model = EnergyModel(**cfg["energy"])
     t0 = time.time()

@@ -168,10 +168,11 @@ def baseline_bound(schedule, alignment: int) -> int:
     return max(live_bytes_per_tick(buffers, len(original.nodes), alignment))
 
 
-def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM") -> None:
+def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM", detail: str = "") -> None:
     """Raise naming the peak step, its live tensors and the shortfall when the plan is too big.
 
-    The model needs its arena plus its persistent state in `region`."""
+    The model needs its arena plus its persistent state in `region` (`detail`: where the
+    capacity comes from)."""
     need = plan.arena_bytes + plan.state_bytes
     if need <= capacity:
         return
@@ -183,6 +184,7 @@ def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM") -
     items = ", ".join(f"{(b.tensors[0] if b.tensors else b.name)} {b.nbytes:,} B" for b in live[:6])
     items += " ..." if len(live) > 6 else ""
     state = f" + {plan.state_bytes:,} B persistent state" if plan.state_bytes else ""
+    where = f" ({detail})" if detail else ""
     raise TinymemError(f"model needs {need:,} B of {region} (arena {plan.arena_bytes:,} B{state}) but the "
-                       f"board has {capacity:,} B: short by {need - capacity:,} B; peak at step {step} "
+                       f"board has {capacity:,} B{where}: short by {need - capacity:,} B; peak at step {step} "
                        f"({node}) with live: {items}")

@@ -24,7 +24,8 @@ class MemoryTarget:
     board: str
     alignment: int
     capacity: int | None  # bytes for arena + state; None: no limit (host)
-    region: str  # the region the arena goes to, for messages
+    region: str = "RAM"  # what the capacity is of, for messages
+    detail: str = ""  # where the capacity comes from, for messages
 
 
 def _check_alignment(value, where: str) -> int:
@@ -46,5 +47,5 @@ def memory_target(board: str = "host", alignment: int | None = None) -> MemoryTa
         value = data.get("firmware", {}).get("arena_alignment", DEFAULT_ALIGNMENT)
         alignment = _check_alignment(value, f"{b.path / 'board.toml'} [firmware].arena_alignment")
     region = b.default_region
-    return MemoryTarget(b.name, alignment, region.size - b.stack_bytes,
-                        f"RAM ({region.name}, {region.size:,} B less the {b.stack_bytes:,} B stack)")
+    return MemoryTarget(b.name, alignment, region.size - b.stack_bytes, "RAM",
+                        f"{b.name}'s {region.name}: {region.size:,} B less the {b.stack_bytes:,} B stack")

@@ -14,7 +14,7 @@ from tinymem.ops._unary import emit_f32, io, same_shape
 from tinymem.ops.op import Op
 
 
-def check_f32(node, g, em=None) -> None:
+def check_f32(node, g) -> None:
     """Every input and output of the node must be float32."""
     from tinymem.errors import UnsupportedOperatorError
 

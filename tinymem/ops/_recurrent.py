@@ -116,6 +116,23 @@ def _activations(ctx, node, n_acts: int, defaults: tuple[str, ...], directions: 
     return out
 
 
+def _const_f32(ctx, name: str) -> np.ndarray | None:
+    """A compile-time constant as float32; DequantizeLinear(integer constant) of a QDQ model is
+    dequantized here, (q - zero_point) * scale in float32 as onnxruntime does."""
+    v = ctx.const(name)
+    if v is not None:
+        return np.asarray(v, dtype=F32)
+    qc = ctx.quantized_const(name)
+    if qc is None:
+        return None
+    q, scale, zp, axis = qc
+    shape = [1] * q.ndim
+    if axis is not None and np.size(scale) > 1:
+        shape[axis] = -1
+    zp = np.asarray(zp, dtype=F32).reshape(shape if np.size(zp) > 1 else [1] * q.ndim)
+    return ((q.astype(F32) - zp) * np.asarray(scale, dtype=F32).reshape(shape)).astype(F32)
+
+
 def import_recurrent(op: str, ctx, node, gates: int, defaults: tuple[str, ...], extra: dict) -> None:
     """Add the IR node of an ONNX RNN / GRU / LSTM (see the module docstring)."""
     lstm = op == "onnx_lstm"
@@ -139,10 +156,10 @@ def import_recurrent(op: str, ctx, node, gates: int, defaults: tuple[str, ...], 
     consts = {}
     for pos, what in ((1, "W"), (2, "R"), (3, "B"), (7, "P")):
         if ins[pos] and (pos < 7 or lstm):
-            v = ctx.const(ins[pos])
+            v = _const_f32(ctx, ins[pos])
             if v is None:
                 ctx.unsupported(node, f"a run-time {what} (weights, biases and peepholes must be constants)")
-            consts[pos] = np.asarray(v, dtype=F32)
+            consts[pos] = v
     w, r = consts[1], consts[2]
     h = int(ctx.attr(node, "hidden_size", r.shape[-1]))
     shapes = {1: (d, gates * h, n_in), 2: (d, gates * h, h), 3: (d, 2 * gates * h), 7: (d, 3 * h)}
@@ -213,7 +230,7 @@ def infer(node, g, n_states: int) -> list[tuple[int, ...]]:
     return [y] + [state] * n_states
 
 
-def check(node, g, gates: int) -> None:
+def check(node, g) -> None:
     where = f"operator {node.op} (node {node.name})"
     if g.tensor(node.inputs[0]).dtype != "f32":
         raise UnsupportedOperatorError(f"{where}: {g.tensor(node.inputs[0]).dtype} input (float32 only)")

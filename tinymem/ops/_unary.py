@@ -66,15 +66,15 @@ def emit_f32(node, g, em, kernel: str, extra: str | None = None) -> str:
 class LutActivation(Op):
     """An elementwise activation without attributes: one input, one output of the same shape,
     float32 by the kernel `tm_<name>_f32(size, input, output)`, int8 -> int8 by tm_lut_x8.
-    Subclasses give the numpy semantics: float_fn(values) (float32) and
-    int8_fn(node, g, values) (TFLM's integer algorithm on int8 values, vectorised)."""
+    Subclasses give the numpy semantics: float_fn(values) (float32) and int8_fn(x, y, values)
+    (TFLM's integer algorithm on int8 values, vectorised; x, y: the input and output tensors)."""
 
     inplace_inputs = (0,)  # elementwise kernels: may run in place
 
     def float_fn(self, values) -> np.ndarray:
         raise NotImplementedError
 
-    def int8_fn(self, node, g, values) -> np.ndarray:
+    def int8_fn(self, x, y, values) -> np.ndarray:
         raise NotImplementedError
 
     def import_tflite(self, ctx, op):
@@ -87,15 +87,15 @@ class LutActivation(Op):
         return same_shape(node, g)
 
     def reference(self, node, g, inputs):
-        _, y = io(node, g)
+        x, y = io(node, g)
         if y.dtype == "f32":
             return [self.float_fn(inputs[0])]
-        return [self.int8_fn(node, g, inputs[0]).astype(np.int8)]
+        return [self.int8_fn(x, y, inputs[0]).astype(np.int8)]
 
     def emit(self, node, g, em):
         x, y = io(node, g)
         if x.dtype == y.dtype == "f32":
             return emit_f32(node, g, em, f"tm_{self.name}_f32")
         if x.dtype == y.dtype == "s8":
-            return emit_lut8(node, g, em, lambda v: self.int8_fn(node, g, v))
+            return emit_lut8(node, g, em, lambda v: self.int8_fn(x, y, v))
         em.unsupported(node, f"{x.dtype} -> {y.dtype}")

@@ -27,12 +27,16 @@ def _handles(ctx) -> dict[str, str]:
 
 
 def _tensors(ctx) -> dict[str, str]:
-    """shared name -> persistent IR tensor name in ctx.graph."""
+    """shared name -> persistent IR tensor name in ctx.graph (keyed by id: the graphs are kept
+    alive in ctx.shared for the whole import, so ids stay unique)."""
+    graphs = ctx.shared.setdefault("var_graphs", {})
+    graphs.setdefault(id(ctx.graph), ctx.graph)
     return ctx.shared.setdefault("var_tensors", {}).setdefault(id(ctx.graph), {})
 
 
 def _assigned(ctx) -> set[str]:
     """Shared names whose default value has been fixed by an ASSIGN_VARIABLE in ctx.graph."""
+    _tensors(ctx)
     return ctx.shared.setdefault("var_assigned", {}).setdefault(id(ctx.graph), set())
 
 

@@ -56,7 +56,7 @@ class GRU(Op):
         return 16 * rec.dims(node, g)[3]
 
     def reference(self, node, g, inputs):
-        rec.check(node, g, 3)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         lbr = bool(node.attrs.get("linear_before_reset", 0))
         w, r = np.asarray(inputs[1], F32), np.asarray(inputs[2], F32)
@@ -79,7 +79,7 @@ class GRU(Op):
         return rec.run(node, g, inputs, 1, step)
 
     def emit(self, node, g, em):
-        rec.check(node, g, 3)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         lbr = int(bool(node.attrs.get("linear_before_reset", 0)))
         b = node.input(3)

@@ -14,7 +14,7 @@ dtypes: f32, s8.
 
 import numpy as np
 
-from tinymem.ops._unary import LutActivation, io
+from tinymem.ops._unary import LutActivation
 from tinymem.ops.registry import register
 from tinymem.quant import fixedpoint as fp
 from tinymem.quant.multiplier import down_scale_int32_to_int16_multiplier, quantize_multiplier
@@ -69,6 +69,5 @@ class HardSwish(LutActivation):
     def float_fn(self, values):
         return hard_swish_f32(values)
 
-    def int8_fn(self, node, g, values):
-        x, y = io(node, g)
+    def int8_fn(self, x, y, values):
         return hard_swish_int(values, x, y, -128, 127)

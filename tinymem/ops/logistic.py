@@ -13,7 +13,7 @@ dtypes: f32, s8.
 
 import numpy as np
 
-from tinymem.ops._unary import LutActivation, io
+from tinymem.ops._unary import LutActivation
 from tinymem.ops.registry import register
 from tinymem.quant import fixedpoint as fp
 from tinymem.quant.multiplier import calculate_input_radius, quantize_multiplier_without_fixup
@@ -62,6 +62,5 @@ class Logistic(LutActivation):
     def float_fn(self, values):
         return logistic_f32(values)
 
-    def int8_fn(self, node, g, values):
-        x, _ = io(node, g)
+    def int8_fn(self, x, y, values):
         return fixed_point_unary(values, x.zero_point, x.scale, fp.logistic, 8, -128)

@@ -139,6 +139,9 @@ class _Quant:
         self.hidden = _mul_params(ACT_SCALE, ACT_SCALE, h.scale)
         _, self.cell_power = checked_log2(c.scale)
         self.tanh = tanh_scaling(self.cell_power)
+        if not 0 <= self.tanh[1] <= 14:
+            raise UnsupportedOperatorError(f"operator lstm (node {node.name}): cell state scale {c.scale:g} "
+                                           "(about 2^p with -26 <= p <= 2 is supported)")
         clip = float(np.float32(node.attrs.get("cell_clip", 0.0)))
         self.clip = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else 0
 

@@ -56,7 +56,7 @@ class ONNXLSTM(Op):
         return 16 * rec.dims(node, g)[3]
 
     def reference(self, node, g, inputs):
-        rec.check(node, g, 4)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         w, r = np.asarray(inputs[1], F32), np.asarray(inputs[2], F32)
         bias = _bias(inputs[3], d, h)
@@ -84,7 +84,7 @@ class ONNXLSTM(Op):
         return rec.run(node, g, inputs, 2, step)
 
     def emit(self, node, g, em):
-        rec.check(node, g, 4)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         b = node.input(3)
         bias = em.table(f"{node.name}_bias", _bias(g.const(b), d, h)) if b else "NULL"

@@ -44,7 +44,7 @@ class RNN(Op):
         return 4 * rec.dims(node, g)[3]
 
     def reference(self, node, g, inputs):
-        rec.check(node, g, 1)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         w, r = np.asarray(inputs[1], F32), np.asarray(inputs[2], F32)
         bias = _bias(inputs[3], d, h)
@@ -57,7 +57,7 @@ class RNN(Op):
         return rec.run(node, g, inputs, 1, step)
 
     def emit(self, node, g, em):
-        rec.check(node, g, 1)
+        rec.check(node, g)
         _, _, _, h, d = rec.dims(node, g)
         b = node.input(3)
         bias = em.table(f"{node.name}_bias", _bias(g.const(b), d, h)) if b else "NULL"

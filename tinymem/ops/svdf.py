@@ -24,7 +24,8 @@ state both int16 (the converter's choice) or both int8; int32 bias at scale stat
 with s1 = (double)(float)(s_x * s_wf / s_state) and s2 = (double)(float)(s_state * s_wt / s_y),
 computed in float32 as TFLM's Prepare does. Zero-point terms are folded into per-filter / per-unit
 constants at compile time (sums modulo 2^32, exact). TFLM requires the bias for int8.
-C: tm_svdf_s8_s16 / tm_svdf_s8_s8 (state dtype) and tm_svdf_f32 (runtime_c/include/tinymem/svdf.h).
+C: tm_svdf_s8_s16 / tm_svdf_s8_s8 (state dtype) and tm_svdf_f32 (runtime_c/include/tinymem/svdf.h);
+the feature weights are stored transposed ([n_input, n_filter]).
 """
 
 from __future__ import annotations
@@ -147,18 +148,21 @@ class SVDF(Op):
             code.append(f"memcpy({em.ptr(node.outputs[1])}, {em.ptr(state)}, {st_t.nbytes}u);")
         dims = em.params("tm_svdf_dims", node, f"{{{b}, {n_in}, {nf}, {nm}, {rank}}}")
         out_state = em.ptr(node.outputs[1])
+        if g.const(wf) is None or g.const(wt) is None:
+            em.unsupported(node, "non-constant weights")
         if y_t.dtype == "f32":
             p = em.params("tm_svdf_params_f32", node, f"{{{ACTS[node.attrs.get('act', 'none')]}}}")
             b_ptr = em.ptr(bias) if bias else "NULL"
-            code.append(em.call("tm_svdf_f32", f"&{dims}, &{p}, {em.ptr(x)}, {em.ptr(wf)}, {em.ptr(wt)}, "
+            wf_t = em.table(f"{node.name}_wf_t", np.ascontiguousarray(g.const(wf).T))
+            code.append(em.call("tm_svdf_f32", f"&{dims}, &{p}, {em.ptr(x)}, {wf_t}, {em.ptr(wt)}, "
                                                f"{b_ptr}, {out_state}, {em.ptr(node.outputs[0])}"))
             return "\n".join(code)
         (m1, sh1), (m2, sh2) = _scales(node, g)
         x_zp = g.tensor(x).zero_point
         szp = st_t.zero_point if st_t.quant is not None else 0
         wf_d, wt_d = g.const(wf), g.const(wt)
-        if wf_d is None or wt_d is None or g.const(bias) is None:
-            em.unsupported(node, "non-constant weights or bias")
+        if g.const(bias) is None:
+            em.unsupported(node, "a non-constant bias")
         feat_off = fp._wrap32(-x_zp * wf_d.astype(np.int64).sum(axis=1)).astype(np.int32)
         unit_bias = fp._wrap32(g.const(bias).astype(np.int64)
                                - szp * wt_d.astype(np.int64).sum(axis=1).reshape(units, rank).sum(axis=1))
@@ -167,7 +171,8 @@ class SVDF(Op):
             em.table(f"{node.name}_unit_bias", unit_bias.astype(np.int32)),
             str(m1), str(sh1), str(m2), str(sh2), str(szp), str(y_t.zero_point)]) + "}")
         kernel = "tm_svdf_s8_s16" if st_t.dtype == "s16" else "tm_svdf_s8_s8"
-        code.append(em.call(kernel, f"&{dims}, &{p}, {em.ptr(x)}, {em.ptr(wf)}, {em.ptr(wt)}, {out_state}, "
+        wf_t = em.table(f"{node.name}_wf_t", np.ascontiguousarray(wf_d.T))
+        code.append(em.call(kernel, f"&{dims}, &{p}, {em.ptr(x)}, {wf_t}, {em.ptr(wt)}, {out_state}, "
                                     f"{em.ptr(node.outputs[0])}"))
         return "\n".join(code)
 

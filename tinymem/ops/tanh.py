@@ -13,7 +13,7 @@ dtypes: f32, s8.
 
 import numpy as np
 
-from tinymem.ops._unary import LutActivation, io
+from tinymem.ops._unary import LutActivation
 from tinymem.ops.logistic import fixed_point_unary
 from tinymem.ops.registry import register
 from tinymem.quant import fixedpoint as fp
@@ -28,6 +28,5 @@ class Tanh(LutActivation):
     def float_fn(self, values):
         return np.tanh(np.asarray(values, dtype=np.float32))
 
-    def int8_fn(self, node, g, values):
-        x, _ = io(node, g)
+    def int8_fn(self, x, y, values):
         return fixed_point_unary(values, x.zero_point, x.scale, fp.tanh, 7, 0)

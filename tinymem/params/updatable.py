@@ -149,7 +149,9 @@ def make_updatable(g: Graph, layers, alignment: int = 16):
     """Rewrite g in place; returns the UpdatableParams extension, or None when `layers` is empty."""
     from tinymem.params.extension import UpdatableParams
 
-    names = [n.strip() for item in layers for n in str(item).split(",") if n.strip()]
+    if isinstance(layers, str):
+        layers = [layers]
+    names = [n.strip() for item in layers or () for n in str(item).split(",") if n.strip()]
     if not names:
         return None
     chosen: list[tuple[str, Node]] = []

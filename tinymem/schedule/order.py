@@ -8,8 +8,9 @@ path in the lattice of executed sets, with "path length" = the largest step cost
 
   exact     a dynamic program over the executed sets, level by level (one node more per
             level); linear graphs have one set per level, residual blocks a handful;
-  beam      beyond `max_states` sets in one level only the best (peak so far, live bytes) are
-            kept: a heuristic, reported as not exact.
+  beam      beyond `max_states` sets in one level (fewer on wide graphs: about WORK transitions
+            in all) only the best (peak so far, live bytes) are kept: a heuristic, reported as
+            not exact.
 
 Ties keep the model's own order (it is the first path explored). Nodes touching the same
 persistent tensor keep their relative order (state reads and writes are side effects).
@@ -24,7 +25,8 @@ from tinymem.ops import get_op
 from tinymem.schedule.inplace import align_up, buffer_bytes, candidates, forbidden_roots
 from tinymem.schedule.views import Views
 
-MAX_STATES = 4000
+MAX_STATES = 4000  # executed sets kept per level at most
+WORK = 150_000  # transitions the search may try in all (keeps very wide graphs to about a second)
 
 
 @dataclass
@@ -77,7 +79,8 @@ class _Model:
                 if k not in self.touch[i]:
                     self.touch[i].append(k)
             op = get_op(node.op)
-            self.scratch[i] = 0 if (op.alias or node.name in views.elided) else align_up(op.scratch_bytes(node, g), alignment)
+            if not (op.alias or node.name in views.elided):
+                self.scratch[i] = align_up(op.scratch_bytes(node, g), alignment)
         last: dict[str, int] = {}  # persistent tensors: keep the order of the nodes touching them
         for i, node in enumerate(g.nodes):
             for t in set(node.inputs) | set(node.outputs):
@@ -92,6 +95,9 @@ class _Model:
             if views.root(t)[0] in index:
                 self.is_output[index[views.root(t)[0]]] = True
         self.live0 = sum(s for s, inp in zip(self.size, self.is_input) if inp)
+        # graph inputs nobody reads (nor returns) live during the first step only
+        self.dead0 = sum(s for k, s in enumerate(self.size)
+                         if self.is_input[k] and not self.cons[k] and not self.prod[k] and not self.is_output[k])
         # in-place options: (input buffer index, output buffer index, saving)
         self.inplace: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
         if inplace:
@@ -106,22 +112,27 @@ class _Model:
 
     def step(self, done: int, live: int, v: int) -> tuple[int, int]:
         """(bytes while v runs after `done`, live bytes after it)."""
-        after = done | (1 << v)
-        opened, closed = [], []
+        pending = ~(done | (1 << v))
+        size, prod_of, cons_of = self.size, self.prod, self.cons
+        new = freed = opened = closed = 0
         for k in self.touch[v]:
-            was_open = self.is_input[k] or (self.prod[k] & done) != 0
-            if not was_open and (self.prod[k] >> v) & 1:
-                opened.append(k)
-            if (not self.is_output[k] and (self.prod[k] & ~after) == 0 and (self.cons[k] & ~after) == 0
-                    and (was_open or k in opened)):
-                closed.append(k)
-        new = sum(self.size[k] for k in opened)
+            prod = prod_of[k]
+            was_open = self.is_input[k] or (prod & done) != 0
+            if not was_open and (prod >> v) & 1:
+                opened |= 1 << k
+                new += size[k]
+            if ((was_open or (opened >> k) & 1) and not self.is_output[k] and not (prod & pending)
+                    and not (cons_of[k] & pending)):
+                closed |= 1 << k
+                freed += size[k]
+        if done == 0:
+            freed += self.dead0
         cost = live + new + self.scratch[v]
         for kx, ky, saving in self.inplace[v]:
-            if kx in closed and ky in opened:
+            if (closed >> kx) & 1 and (opened >> ky) & 1:
                 cost -= saving
                 break
-        return cost, live + new - sum(self.size[k] for k in closed)
+        return cost, live + new - freed
 
     def evaluate(self, order: list[int]) -> int:
         done, live, peak = 0, self.live0, self.live0
@@ -163,9 +174,11 @@ def best_order(g: Graph, views: Views, alignment: int = 16, inplace: bool = True
                         if not (model.preds[w] & ~state):
                             r |= 1 << w
                     nxt[state] = (worst, after_live, done, v, r)
-        if len(nxt) > max_states:
+        width = max((bin(v[4]).count("1") for v in nxt.values()), default=1)
+        cap = min(max_states, max(32, WORK // max(1, n * width)))
+        if len(nxt) > cap:
             exact = False
-            keep = sorted(nxt.items(), key=lambda kv: (kv[1][0], kv[1][1]))[:max_states]
+            keep = sorted(nxt.items(), key=lambda kv: (kv[1][0], kv[1][1]))[:cap]
             keep_set = {k for k, _ in keep}
             nxt = {k: v for k, v in nxt.items() if k in keep_set}  # insertion order kept
         history.append(nxt)

@@ -57,14 +57,30 @@ def make_schedule(g: Graph, options: ScheduleOptions | None = None) -> Schedule:
     views = tensor_views(g, external) if options.inplace else _aliases_only(g)
     original = [n.name for n in g.nodes]
     exact = True
-    if options.reorder and len(g.nodes) > 1:
-        result = best_order(g, views, options.alignment, options.inplace, options.overwrite_inputs, external)
-        exact = result.exact
-        if result.order != list(range(len(g.nodes))):
-            g = dataclasses.replace(g, nodes=[g.nodes[i] for i in result.order])
     decisions = (plan_inplace(g, views, options.alignment, options.overwrite_inputs, external)
                  if options.inplace else {})
-    return Schedule(g, views, decisions, options, original, exact)
+    schedule = Schedule(g, views, decisions, options, original, exact)
+    if options.reorder and len(g.nodes) > 1:
+        result = best_order(g, views, options.alignment, options.inplace, options.overwrite_inputs, external)
+        if result.order != list(range(len(g.nodes))):
+            g2 = dataclasses.replace(g, nodes=[g.nodes[i] for i in result.order])
+            d2 = (plan_inplace(g2, views, options.alignment, options.overwrite_inputs, external)
+                  if options.inplace else {})
+            other = Schedule(g2, views, d2, options, original, result.exact)
+            # the lifetimes decide: a new order only when its lower bound is smaller
+            if _bound(other) < _bound(schedule):
+                return other
+        schedule.order_exact = result.exact
+    return schedule
+
+
+def _bound(schedule: Schedule) -> int:
+    """Lower bound of a schedule's arena (most aligned live bytes at any half step)."""
+    from tinymem.memory.lifetimes import buffer_lifetimes
+    from tinymem.memory.plan import live_bytes_per_tick
+
+    buffers = [b for b in buffer_lifetimes(schedule.graph, schedule) if b.region == "arena"]
+    return max(live_bytes_per_tick(buffers, len(schedule.graph.nodes), schedule.options.alignment))
 
 
 def _aliases_only(g: Graph) -> Views:

@@ -2,7 +2,8 @@
  * SVDF (TFLite SVDF): a rank-`rank` factorised filter over time with a persistent memory.
  *
  * input:           [batches, n_input]
- * weights_feature: [n_filter, n_input]
+ * weights_feature: [n_input, n_filter] (transposed: filters contiguous, so that sixteen filters
+ *                  accumulate in vector registers)
  * weights_time:    [n_filter, n_memory]
  * state:           [batches, n_filter, n_memory], each filter's last n_memory feature values,
  *                  oldest first; updated in place (the model's persistent state region)
@@ -16,10 +17,10 @@
  * int8 (bit-exact with TFLM's EvalIntegerSvdfReference): int8 input, feature weights and output;
  * time weights and state both int16 (tm_svdf_s8_s16) or both int8 (tm_svdf_s8_s8). With
  * MBQM = tm_multiply_by_quantized_multiplier and T the state type:
- *   feature  = clamp_T(MBQM(feature_offset[f] + sum_c wf[f][c] * x[c], s1) + state_zero_point)
+ *   feature  = clamp_T(MBQM(feature_offset[f] + sum_c wf[c][f] * x[c], s1) + state_zero_point)
  *   output   = clamp8(MBQM(unit_bias[u] + sum_{j, m} wt[f][m] * state[f][m], s2) + output_zero_point)
  * where the zero points are folded at compile time (sums modulo 2^32, equal to TFLM's int32 sums):
- *   feature_offset[f] = -input_zero_point * sum_c wf[f][c]
+ *   feature_offset[f] = -input_zero_point * sum_c wf[c][f]
  *   unit_bias[u]      = bias[u] - state_zero_point * sum_{j, m} wt[u*rank+j][m]
  * TFLM's integer kernel applies no fused activation.
  * float32: sums in TFLM's order; act as TFLM's ActivationValFloat.
