@@ -1,6 +1,4 @@
 /* float32 SUB: output = clamp(input1 - input2), as TFLite Micro's reference kernel. */
-#include "tinymem/elementwise.h"
-
-#define TM__SUB(a, b) ((a) - (b))
-
-TM_DEFINE_BINARY_F32(tm_sub_f32, TM__SUB)
+#define TM_BINARY_NAME tm_sub_f32
+#define TM_BINARY_OP(a, b) ((a) - (b))
+#include "tinymem/elementwise_f32_body.h"
