@@ -19,11 +19,11 @@ def tensor_info(t: Tensor) -> dict:
     return info
 
 
-def output_info(g: Graph, name: str) -> dict:
+def output_info(g: Graph, name: str, producers: dict) -> dict:
     """Output descriptor; a float output made by `dequantize` may differ from a float reference
     by one quantization step of its input (the QDQ contract)."""
     info = tensor_info(g.tensor(name))
-    producer = g.producers().get(name)
+    producer = producers.get(name)
     if producer is not None and producer.op == "dequantize" and g.tensor(producer.inputs[0]).quant is not None:
         info["tolerance"] = float(g.tensor(producer.inputs[0]).scale)
     return info
@@ -46,6 +46,7 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
         if node.name in plan.elided:
             entry["view"] = True
         ops.append(entry)
+    producers = g.producers()
     buffers = []
     for b in plan.buffers:
         info = {"name": b.name, "kind": b.kind, "bytes": b.nbytes, "first": b.first, "last": b.last,
@@ -78,7 +79,7 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
                 "baseline_bound_bytes": plan.baseline_bound_bytes or plan.lower_bound_bytes,
                 "io_external_bytes": io_bytes},
         "inputs": [tensor_info(g.tensor(n)) for n in g.inputs],
-        "outputs": [output_info(g, n) for n in g.outputs],
+        "outputs": [output_info(g, n, producers) for n in g.outputs],
         "state": [{**tensor_info(g.tensor(n)), "offset": off} for n, off in plan.state_offsets.items()],
         "ops": ops,
         "memory": {"alignment": plan.alignment, "planner": plan.planner, "optimal": plan.optimal,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tinymem.compile import CompileOptions, compile_model
+from tinymem.ir import np_dtype
 from tinymem.sim.datasets import load_dataset
 from tinymem.sim.host import run_host
 from tinymem.sim.random_inputs import random_inputs
@@ -54,7 +55,7 @@ def reference_runner(model_path: Path, report: dict, consts: dict | None = None)
     if model_path.suffix.lower() == ".onnx":
         return "onnxruntime", onnx_reference(data, report, consts)
     try:
-        probe = [np.zeros(d["shape"], dtype=np.dtype(_np(d["dtype"]))) for d in report["inputs"]]
+        probe = [np.zeros(d["shape"], dtype=np_dtype(d["dtype"])) for d in report["inputs"]]
         references.run_tflm(data, probe)
         return "tflm", lambda xs, steps: references.run_tflm(data, xs, steps)
     except RuntimeError as e:
@@ -76,7 +77,7 @@ def onnx_reference(data: bytes, report: dict, consts: dict | None = None):
     qdq = b"QuantizeLinear" in data or b"DequantizeLinear" in data
     pairs = {p["input"]: p["output"] for p in report.get("state_pairs", [])}
     state = {s["name"]: s for s in report.get("state", [])}
-    init = {k: np.zeros(state[k]["shape"], dtype=_np(state[k]["dtype"])) for k in pairs}
+    init = {k: np.zeros(state[k]["shape"], dtype=np_dtype(state[k]["dtype"])) for k in pairs}
     fixed = {}
     if consts:
         model = onnx.ModelProto()
@@ -95,12 +96,6 @@ def onnx_reference(data: bytes, report: dict, consts: dict | None = None):
         return references.run_onnxruntime(data, feeds, steps, state_pairs=pairs, basic_optimizations=qdq)
 
     return run
-
-
-def _np(dtype: str):
-    from tinymem.ir import np_dtype
-
-    return np_dtype(dtype)
 
 
 def tolerance(desc: dict, atol: float) -> float:
