@@ -51,3 +51,21 @@ def test_prune_drops_dead_nodes_and_tensors():
     g.prune()
     assert [n.name for n in g.nodes] == ["fc"]
     assert "dead" not in g.tensors
+
+
+def test_fold_constants_keeps_writes_of_persistent_state():
+    """ASSIGN of a constant must still run every call: folding it would turn the variable into a
+    constant and drop the write."""
+    from tinymem.compiler.fold_constants import fold_constants
+
+    g = Graph("g")
+    g.add_tensor(Tensor("x", (1, 4), "f32"))
+    c = g.add_const("c", np.full((1, 4), 2.0, np.float32))
+    g.add_tensor(Tensor("var", (1, 4), "f32", persistent=True))
+    g.add_tensor(Tensor("y", (1, 4), "f32"))
+    g.nodes = [Node("assign_variable", "assign", [c], ["var"]),
+               Node("add", "add", ["x", "var"], ["y"], {"act": "none"})]
+    g.inputs, g.outputs = ["x"], ["y"]
+    g = verify(fold_constants(g))
+    assert [n.name for n in g.nodes] == ["assign", "add"]
+    assert not g.tensor("var").is_const
