@@ -161,15 +161,17 @@ def test_stack_figure_matches_su_files_and_disassembly(compiled):
     # VWW's deepest kernels: in-place depthwise and pointwise convolutions, the DSP panel conv
     out = compiled("mlperf_vww_mbv1_int8")
     fw = build_firmware(out, "nucleo-l4r5zi", emulate=True)
-    stack = json.loads((out / "report.json").read_text())["firmware"][fw.key]["stack"]
+    report = json.loads((out / "report.json").read_text())
+    stack = report["firmware"][fw.key]["stack"]
     assert stack == fw.info["stack"] and stack["unbounded"] == []
     frames = _su_frames(fw.elf.parent / "build")
     calls = _disassembly_calls(fw.elf)
-    prefix = json.loads((out / "report.json").read_text())["model"]["prefix"]
+    prefix = report["model"]["prefix"]
     api = [f"{prefix}_{name}" for name in ("init", "run", "reset_state", "input_ptr", "output_ptr")]
     assert stack["model_bytes"] == max(_deepest(calls, frames, f) for f in api) > 0
     assert stack["model_path"][0] == f"{prefix}_run"
     assert sum(frames[f] for f in stack["model_path"]) == stack["model_bytes"]
+    assert fw.info["ram"]["model_bytes"] == report["ram"]["total_bytes"] + stack["model_bytes"]
     # the agent's frames come on top of the model's (it calls the model through its tm_model)
     assert stack["used_bytes"] > stack["model_bytes"] and stack["path"][:2] == ["Reset_Handler", "main"]
     assert stack["used_bytes"] <= stack["reserved_bytes"] == load_board("nucleo-l4r5zi").stack_bytes

@@ -40,8 +40,9 @@ def print_firmware(fw: Firmware) -> None:
     console.print(table)
     console.print("* default RAM region: stack, .data, .bss (the model's arena)")
     stack = info["stack"]
-    console.print(f"stack: {_kb(stack['used_bytes'])} deepest of {_kb(stack['reserved_bytes'])} reserved "
-                  f"(the model's calls {_kb(stack['model_bytes'])}: {' -> '.join(stack['model_path'])})")
+    console.print(f"stack: {_kb(stack['used_bytes'])} deepest of {_kb(stack['reserved_bytes'])} reserved; "
+                  f"the model's calls {_kb(stack['model_bytes'])} ({' -> '.join(stack['model_path'])})")
+    console.print(f"the model's RAM: arena + state + params + its stack = {_kb(info['ram']['model_bytes'])}")
 
 
 @click.command("build")

@@ -268,6 +268,7 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     info = _firmware_info(board, machine, elf, out, app, opt)
     info["kernels"] = {"dsp": bool(dsp_kernels), "arm": arm_kernels}
     info["stack"] = {**firmware_stack(build_dir, out), "reserved_bytes": board.stack_bytes}
+    info["ram"]["model_bytes"] = int(report["ram"]["total_bytes"]) + info["stack"]["model_bytes"]
     check_stack(report, board, key, info["stack"])
     if board.flash_method == "uf2" and machine is None:
         from tinymem.boards.uf2 import write_uf2
