@@ -26,8 +26,9 @@
 #include <string.h>
 
 /* Stack bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands. The DSP kernels'
- * deepest stack use is about TM_ARM_PANEL_BYTES + 2.5 KB (docs/boards.md); define it smaller for a
- * board with a small stack (less is slower for deep layers, never wrong). */
+ * deepest stack use is about TM_ARM_PANEL_BYTES + 2.6 KB (`tinymem build` measures it:
+ * report.json firmware[key].stack, docs/boards.md); define it smaller for a board with a small
+ * stack (less is slower for deep layers, never wrong). */
 #ifndef TM_ARM_PANEL_BYTES
 #define TM_ARM_PANEL_BYTES 3072
 #endif

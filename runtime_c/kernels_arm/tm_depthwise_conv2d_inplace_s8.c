@@ -6,7 +6,8 @@
  * tm_depthwise_conv2d_3x3_s8 (the DSP one) on each output row. Its channels mode computes one
  * channel plane at a time with scalar code; for 3x3 filters this kernel takes the channels in
  * groups instead: the group's planes are gathered into a stack buffer (pixels of `group`
- * channels), and the DSP 3x3 core (tm_arm_dw3x3.h) computes the group's output channels from it
+ * channels; 3 KB, plus 1.4 KB of channel constants: the deepest frame of the DSP kernels), and
+ * the DSP 3x3 core (tm_arm_dw3x3.h) computes the group's output channels from it
  * straight into their places in the buffer, which only those channels' inputs occupied. */
 #include <string.h>
 
@@ -19,22 +20,14 @@
 
 #define TM__GROUP_BYTES 3072 /* stack bytes for a group's gathered planes */
 
-tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
-                                         const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
-                                         const int8_t *filter, void *scratch, size_t scratch_bytes)
+/* The channels mode for 3x3 filters, in groups of channels (plane: in.h * in.w <=
+ * TM__GROUP_BYTES). A function of its own (noinline) so that its stack buffers are not part of
+ * the caller's frame while the portable kernel, and under it tm_depthwise_conv2d_3x3_s8 with its
+ * own constants, runs the other modes. */
+static __attribute__((noinline)) void tm__dw_groups(const tm_conv2d_geom *g,
+                                                    const tm_depthwise_conv2d_params_s8 *p,
+                                                    int8_t *buf, const int8_t *filter, int64_t plane)
 {
-    tm_status st = tm_depthwise_conv2d_check_geom(g);
-    if (st != TM_OK)
-        return st;
-    const int mode = tm_dw_inplace_mode(g);
-    if (mode < 0)
-        return TM_ERR_UNSUPPORTED;
-    if (scratch == NULL || scratch_bytes < tm_depthwise_conv2d_inplace_s8_scratch_size(g))
-        return TM_ERR_SCRATCH;
-    const int64_t plane = (int64_t)g->in.h * g->in.w;
-    if (mode != 1 || !tm_dw_is_3x3(g) || plane > TM__GROUP_BYTES)
-        return tm__portable_depthwise_conv2d_inplace_s8(g, p, buf, filter, scratch, scratch_bytes);
-
     uint32_t words[TM__GROUP_BYTES / 4];
     int8_t *slab = (int8_t *)words;
     tm__dwc kc[TM__CHUNK];
@@ -53,5 +46,23 @@ tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
             tm__dw_run(&one, p, slab, (size_t)nc, image + c0, (size_t)channels, kc, c0, nc, fast);
         }
     }
+}
+
+tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
+                                         const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
+                                         const int8_t *filter, void *scratch, size_t scratch_bytes)
+{
+    tm_status st = tm_depthwise_conv2d_check_geom(g);
+    if (st != TM_OK)
+        return st;
+    const int mode = tm_dw_inplace_mode(g);
+    if (mode < 0)
+        return TM_ERR_UNSUPPORTED;
+    if (scratch == NULL || scratch_bytes < tm_depthwise_conv2d_inplace_s8_scratch_size(g))
+        return TM_ERR_SCRATCH;
+    const int64_t plane = (int64_t)g->in.h * g->in.w;
+    if (mode != 1 || !tm_dw_is_3x3(g) || plane > TM__GROUP_BYTES)
+        return tm__portable_depthwise_conv2d_inplace_s8(g, p, buf, filter, scratch, scratch_bytes);
+    tm__dw_groups(g, p, buf, filter, plane);
     return TM_OK;
 }
