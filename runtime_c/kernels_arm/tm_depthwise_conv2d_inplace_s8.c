@@ -24,9 +24,9 @@
  * TM__GROUP_BYTES). A function of its own (noinline) so that its stack buffers are not part of
  * the caller's frame while the portable kernel, and under it tm_depthwise_conv2d_3x3_s8 with its
  * own constants, runs the other modes. */
-static __attribute__((noinline)) void tm__dw_groups(const tm_conv2d_geom *g,
-                                                    const tm_depthwise_conv2d_params_s8 *p,
-                                                    int8_t *buf, const int8_t *filter, int64_t plane)
+static __attribute__((noinline)) void
+tm__dw_groups(const tm_conv2d_geom *g, const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
+              const int8_t *filter, int64_t plane)
 {
     uint32_t words[TM__GROUP_BYTES / 4];
     int8_t *slab = (int8_t *)words;
@@ -52,17 +52,11 @@ tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
                                          const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
                                          const int8_t *filter, void *scratch, size_t scratch_bytes)
 {
-    tm_status st = tm_depthwise_conv2d_check_geom(g);
-    if (st != TM_OK)
-        return st;
-    const int mode = tm_dw_inplace_mode(g);
-    if (mode < 0)
-        return TM_ERR_UNSUPPORTED;
-    if (scratch == NULL || scratch_bytes < tm_depthwise_conv2d_inplace_s8_scratch_size(g))
-        return TM_ERR_SCRATCH;
-    const int64_t plane = (int64_t)g->in.h * g->in.w;
-    if (mode != 1 || !tm_dw_is_3x3(g) || plane > TM__GROUP_BYTES)
+    /* the portable kernel checks the arguments (and says what is wrong) and runs the other cases */
+    if (tm_depthwise_conv2d_check_geom(g) != TM_OK || tm_dw_inplace_mode(g) != 1 ||
+        !tm_dw_is_3x3(g) || (int64_t)g->in.h * g->in.w > TM__GROUP_BYTES || scratch == NULL ||
+        scratch_bytes < tm_depthwise_conv2d_inplace_s8_scratch_size(g))
         return tm__portable_depthwise_conv2d_inplace_s8(g, p, buf, filter, scratch, scratch_bytes);
-    tm__dw_groups(g, p, buf, filter, plane);
+    tm__dw_groups(g, p, buf, filter, (int64_t)g->in.h * g->in.w);
     return TM_OK;
 }
