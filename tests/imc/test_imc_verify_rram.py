@@ -11,7 +11,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.ops.stateful import build_stateful
 from tests.tflite_builder import T, build_model, run_tflm
+from tinymem.errors import InputError
 from tinymem.compiler.canonicalize import canonicalize
 from tinymem.frontend import load_model
 from tinymem.imc.crossbar_backend import CrossbarBackend
@@ -69,6 +71,7 @@ def test_exact_device_is_bit_exact_on_small_model(tmp_path, device):
         assert [layer["tiles"] for layer in backend.describe()] == [4 * 3 * 2, 4 * 5 * 3]
     r = verify_rram(path, device, n_random=12, calibration=4)  # vs the compiled C on the host
     assert r.identical and r.samples == 12 and r.outputs[0].max_abs_diff == 0
+    assert verify_rram(path, device, n_random=3, calibration=0).identical  # uncalibrated ADCs
 
 
 def test_grouped_conv_as_one_product_per_group():
@@ -109,7 +112,7 @@ def test_kws_default_device_changes_outputs_keeps_accuracy(shared):
                     data=shared / "data/mlperf/kws01", data_limit=60)
     assert not r.identical and r.outputs[0].mean_abs_diff > 0
     assert r.top1_agreement < 1.0
-    assert 0.4 < r.accuracy_crossbar <= r.accuracy_digital + 0.05  # far above chance (1/12)
+    assert 0.6 < r.accuracy_crossbar <= r.accuracy_digital + 0.05  # far above chance (1/12)
     assert r.energy["adc"] > 0 and r.energy["total"] < r.energy["mcu"]
     again = verify_rram(shared / "models" / f"{KWS}.tflite", Device(), n_random=0,
                         data=shared / "data/mlperf/kws01", data_limit=60)
@@ -157,3 +160,17 @@ def test_model_without_crossbar_layers_is_one_line_error(tmp_path):
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
         "error: add.tflite: no int8 FullyConnected or Conv2D layer with constant weights to map onto crossbars"]
+
+
+def test_stateful_model_is_refused(tmp_path):
+    """var += x (a TFLite resource variable): the crossbar run has no state between inputs."""
+    q = dict(scale=0.1, zero_point=-3)
+    res = dict(shape=(), dtype="resource")
+    tensors = [T((1, 4), "s8", **q, name="x"), T(**res, name="acc_handle"), T((1, 4), "s8", **q, name="read"),
+               T((1, 4), "s8", **q, name="y")]
+    ops = [("VAR_HANDLE", [], [1], {"shared_name": "acc"}), ("READ_VARIABLE", [1], [2]),
+           ("ADD", [2, 0], [3]), ("ASSIGN_VARIABLE", [1, 3], [])]
+    path = tmp_path / "acc.tflite"
+    path.write_bytes(build_stateful([{"tensors": tensors, "ops": ops, "inputs": [0], "outputs": [3]}]))
+    with pytest.raises(InputError, match="stateless models only .persistent state: acc"):
+        verify_rram(path, Device.ideal(), n_random=2)

@@ -110,12 +110,12 @@ def verify_rram(model_path: str | Path, device: Device | None = None, n_random: 
         return interpret(g, xs, matmul=backend)
 
     backend.calibrate(run, calib)
-    if not backend.layers:
-        raise InputError(f"{model_path.name}: no int8 FullyConnected or Conv2D layer with constant weights "
-                         "to map onto crossbars")
     crossbar = []
     for _, xs, _ in samples:
         crossbar.append(run(xs))
+        if not backend.layers:
+            raise InputError(f"{model_path.name}: no int8 FullyConnected or Conv2D layer with constant weights "
+                             "to map onto crossbars")
         if progress:
             progress()
     result = RramResult(device, len(samples), len(calib), backend.describe())
