@@ -174,3 +174,19 @@ def test_stateful_model_is_refused(tmp_path):
     path.write_bytes(build_stateful([{"tensors": tensors, "ops": ops, "inputs": [0], "outputs": [3]}]))
     with pytest.raises(InputError, match="stateless models only .persistent state: acc"):
         verify_rram(path, Device.ideal(), n_random=2)
+
+
+def test_device_exact_and_typed_settings():
+    assert Device.ideal().exact and Device.ideal(levels=4, dac_bits=2).exact
+    assert not Device().exact and not Device.ideal(adc_bits=12).exact and not Device.ideal(stuck_on=1e-4).exact
+    # drift needs time: read right after programming, a drifting device without noise is exact
+    fresh = Device.from_dict({"t_inference": 0.0, "prog_noise": 0, "read_noise": 0, "stuck_on": 0, "stuck_off": 0,
+                              "adc_bits": 0})
+    assert fresh.exact and fresh.drift_nu > 0 and not fresh.with_(t_inference=1.0).exact
+    w = RNG.integers(-127, 128, (6, 300))
+    x = RNG.integers(-255, 256, (4, 300))
+    np.testing.assert_array_equal(CrossbarBackend(fresh)("fc", x, w), x @ w.T)
+    assert Device.from_dict({"g_max": 40, "drift_compensation": False}).g_max == 40
+    for bad in ({"drift_compensation": 1}, {"tile_rows": 2.5}, {"prog_noise": True}, {"levels": "16"}):
+        with pytest.raises(ValueError, match="expected"):
+            Device.from_dict(bad)
