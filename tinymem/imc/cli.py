@@ -137,6 +137,8 @@ def print_rram(model: str, r) -> None:
         console.print(f"top-1 accuracy on {r.labelled} labelled inputs: digital int8 "
                       f"{100 * r.accuracy_digital:.2f} %, crossbar {100 * r.accuracy_crossbar:.2f} %; "
                       f"top-1 agreement {100 * r.top1_agreement:.2f} %")
+    if r.device.exact:  # no physical periphery to count (unlimited ADC resolution)
+        return
     e = r.energy
     console.print(f"energy per inference of the mapped layers: crossbar {e['total'] * 1e9:.1f} nJ (cells "
                   f"{e['cells'] * 1e9:.1f}, DAC {e['dac'] * 1e9:.1f}, ADC {e['adc'] * 1e9:.1f}, digital "
