@@ -13,6 +13,7 @@ from rich.table import Table
 
 from tinymem import __version__
 from tinymem.errors import InputError, TinymemError
+from tinymem.imc.cli import with_rram_options
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -309,20 +310,34 @@ def run(out, input_path, output_path, board, port, emulate, steps, params_path):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--data", type=click.Path(file_okay=False, exists=True), help="Folder of real inputs.")
 @click.option("-n", "n_random", default=20, show_default=True, help="Seeded random inputs.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs (and of the rram device).")
 @click.option("--atol", default=1e-4, show_default=True, help="Float tolerance (max abs).")
 @click.option("--steps", type=click.IntRange(min=1),
               help="N consecutive calls on seeded random inputs, state carried (replaces -n).")
+@click.option("--backend", type=click.Choice(["c", "rram"]), default="c", show_default=True,
+              help="c: the generated C vs the reference runtime; rram: FullyConnected/Conv2D layers on "
+                   "resistive crossbars vs the digital int8 execution (docs/imc.md).")
+@with_rram_options
 @with_model_options
 @with_plan_options
-def verify_cmd(model, data, n_random, seed, atol, steps, input_shapes, consts, states, board, planner, io, inplace,
-               overwrite_inputs, alignment):
-    """Compile MODEL, run it on the host and compare with the reference runtime."""
+def verify_cmd(model, data, n_random, seed, atol, steps, backend, ideal, device_config, device_settings, calibration,
+               input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment):
+    """Compile MODEL, run it on the host and compare with the reference runtime (--backend rram:
+    its FullyConnected and Conv2D layers on simulated resistive crossbars vs the digital int8 run)."""
     from tinymem.verify import verify_model
 
-    result = verify_model(model, n_random, data, seed, atol,
-                          _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
-                                   overwrite_inputs=overwrite_inputs, alignment=alignment), steps=steps)
+    options = _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
+                       overwrite_inputs=overwrite_inputs, alignment=alignment)
+    if backend == "rram":
+        if steps:
+            raise click.UsageError("--steps: --backend rram runs stateless models, one input per call")
+        from tinymem.imc.cli import verify_rram_cmd
+
+        sys.exit(verify_rram_cmd(model, data, n_random, seed, options, ideal, device_config, device_settings,
+                                 calibration))
+    if ideal or device_config or device_settings or calibration is not None:
+        raise click.UsageError("--ideal, --device-config, --device and --calibration need --backend rram")
+    result = verify_model(model, n_random, data, seed, atol, options, steps=steps)
     table = Table(title=f"{Path(model).name}: {result.samples} inputs vs {result.reference}")
     for col in ("output", "dtype", "tolerance", "max |diff|", "differing", "status"):
         table.add_column(col)

@@ -1,10 +1,14 @@
 """int8 layers on crossbars reproduce the integer matrix products exactly when ideal."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from tinymem.imc.crossbar_layer import CrossbarLayer, conv2d_acc, fully_connected_acc
+from tinymem.imc.crossbar_backend import CrossbarBackend
+from tinymem.imc.crossbar_layer import CrossbarLayer, bit_slices
 from tinymem.imc.device import Device
+from tinymem.ops.conv2d import conv_matmul
 
 
 @pytest.mark.parametrize("device", [Device.ideal(), Device.ideal(levels=16, dac_bits=1),
@@ -15,7 +19,7 @@ def test_fully_connected_accumulators_exact(device):
     x = rng.integers(-128, 128, (6, 300)).astype(np.int8)
     bias = rng.integers(-1000, 1000, 40)
     ref = (x.astype(np.int64) - 5) @ w.astype(np.int64).T + bias
-    got = fully_connected_acc(x, w, x_zero_point=5, bias=bias, device=device)
+    got = CrossbarLayer(w, 0, device).accumulate(x, 5, bias)
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, ref)
 
@@ -26,7 +30,7 @@ def test_weight_zero_point_per_output():
     zp = rng.integers(100, 150, 8)
     x = rng.integers(-128, 128, (3, 50)).astype(np.int8)
     ref = x.astype(np.int64) @ (w.astype(np.int64) - zp[:, None]).T
-    got = fully_connected_acc(x, w, 0, zp, device=Device.ideal(levels=16, dac_bits=2))
+    got = CrossbarLayer(w, zp, Device.ideal(levels=16, dac_bits=2)).accumulate(x)
     np.testing.assert_array_equal(got, ref)
 
 
@@ -50,9 +54,18 @@ def test_conv2d_accumulators_exact():
     x = rng.integers(-128, 128, (2, 9, 7, 3)).astype(np.int8)
     w = rng.integers(-127, 128, (5, 3, 3, 3)).astype(np.int8)
     ref = _conv_reference(x, w, -7, (2, 1), (1, 1, 0, 2))
-    got = conv2d_acc(x, w, -7, stride=(2, 1), pads=(1, 1, 0, 2),
-                     device=Device.ideal(levels=16, dac_bits=4))
+    node = SimpleNamespace(op="conv2d", name="c", attrs={"strides": (2, 1), "pads": (1, 0, 1, 2)})
+    backend = CrossbarBackend(Device.ideal(levels=16, dac_bits=4))  # im2col as in the reference interpreter
+    got = conv_matmul(x.astype(np.int64) + 7, w, node, ref.shape[1:3], backend)
     np.testing.assert_array_equal(got, ref)
+
+
+def test_bit_slices_from_the_most_significant_bit():
+    mag = np.array([0, 1, 100, 127])
+    slices = bit_slices(mag, 4)
+    assert [shift for shift, _ in slices] == [3, 0]  # bits 6-3, then 2-0
+    assert slices[0][1].max() == 15 and slices[1][1].max() <= 7
+    np.testing.assert_array_equal(sum(part << shift for shift, part in slices), mag)
 
 
 def test_device_settings_give_bounded_errors():

@@ -7,7 +7,10 @@ onto crossbars and the layer's int32 accumulators acc[b, n] = sum_k (x[b, k] - x
 Bit slicing (as in ISAAC-style macros): a cell holds floor(log2(levels)) bits, so |w| <= 255 is
 split over ceil(bits / bits_per_cell) crossbars whose results are shifted and added; the sign is
 the differential pair. Inputs are streamed in DAC-sized slices (dac_bits per read; the sign of
-x - x_zp takes a second read phase) and shifted and added too. With an ideal device
+x - x_zp takes a second read phase) and shifted and added too. Slices are cut from the most
+significant bit down (`bit_slices`), so the slice whose errors are multiplied most uses every
+level of its cells (7-bit weights on 4-bit cells: bits 6-3 and 2-0, not 6-4 and 3-0, which
+halves the weight error of programming noise, drift and faults). With an ideal device
 (`Device.ideal()`: continuous levels, no DAC/ADC loss, no noise) the result equals the integer
 matrix product exactly; real settings give the error a chip would make.
 """
@@ -27,6 +30,18 @@ def _bits(v: int) -> int:
     return max(1, int(v).bit_length())
 
 
+def bit_slices(mag: np.ndarray, width: int) -> list[tuple[int, np.ndarray]]:
+    """(shift, part) pairs with mag = sum(part << shift), `width` bits each from the most
+    significant bit of max(mag) down (only the last may be narrower): the most significant slice,
+    whose errors weigh most, spans the full range of its cells or DAC."""
+    bits = _bits(int(mag.max()) if mag.size else 0)
+    out = []
+    for j in range(-(-bits // width)):
+        shift = max(0, bits - (j + 1) * width)
+        out.append((shift, (mag >> shift) & ((1 << (bits - j * width - shift)) - 1)))
+    return out
+
+
 class CrossbarLayer:
     def __init__(self, w_q: np.ndarray, w_zero_point=0, device: Device | None = None, tag: int = 0):
         """`w_q` [N_out, K] integer weights (TFLite FullyConnected layout; for Conv pass OHWI
@@ -39,13 +54,11 @@ class CrossbarLayer:
         top = int(mag.max()) if mag.size else 0
         levels = self.device.levels
         self.cell_bits = _bits(top) if not levels else max(1, int(np.floor(np.log2(levels))))
-        n_slices = -(-_bits(top) // self.cell_bits)
-        self.slices = []  # (weight shift, crossbar)
-        for j in range(n_slices):
-            part = (mag >> (j * self.cell_bits)) & ((1 << self.cell_bits) - 1)
-            w_max = float((1 << self.cell_bits) - 1) if levels else float(max(top, 1))
+        w_max = float((1 << self.cell_bits) - 1) if levels else float(max(top, 1))
+        self.slices = []  # (weight shift, crossbar), most significant slice first
+        for j, (shift, part) in enumerate(bit_slices(mag, self.cell_bits)):
             xb = Crossbar.program(sign * part, self.device, w_max=w_max, tag=tag * 64 + j)
-            self.slices.append((j * self.cell_bits, xb))
+            self.slices.append((shift, xb))
 
     def _input_slices(self, x: np.ndarray):
         """(shift, signed slice) pairs of the integer input, dac_bits at a time."""
@@ -54,11 +67,7 @@ class CrossbarLayer:
         top = int(mag.max()) if mag.size else 0
         if not d:
             return [(0, x.astype(np.float64), max(top, 1))]
-        out = []
-        for i in range(-(-_bits(top) // d)):
-            part = (mag >> (i * d)) & ((1 << d) - 1)
-            out.append((i * d, (sign * part).astype(np.float64), (1 << d) - 1))
-        return out
+        return [(shift, (sign * part).astype(np.float64), (1 << d) - 1) for shift, part in bit_slices(mag, d)]
 
     def calibrate(self, x_q: np.ndarray, x_zero_point: int = 0, percentile: float | None = None):
         """ADC full scales from sample inputs (default: worst case, no saturation)."""
@@ -91,41 +100,3 @@ class CrossbarLayer:
     @property
     def n_tiles(self) -> int:
         return sum(xb.n_tiles for _, xb in self.slices)
-
-
-def fully_connected_acc(x_q, w_q, x_zero_point=0, w_zero_point=0, bias=None,
-                        device: Device | None = None, layer: CrossbarLayer | None = None):
-    """int32 accumulators of a FullyConnected layer: x_q [B, K], w_q [N, K] (TFLite layout)."""
-    layer = layer or CrossbarLayer(w_q, w_zero_point, device)
-    return layer.accumulate(x_q, x_zero_point, bias)
-
-
-def im2col(x: np.ndarray, kh: int, kw: int, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0),
-           pad_value: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
-    """Patches [B * OH * OW, kh * kw * C] (H, W, C order, as OHWI weights) of NHWC `x`;
-    pads = (top, bottom, left, right), filled with `pad_value` (the input zero point)."""
-    b, h, w, c = x.shape
-    t, bo, l, r = pads
-    xp = np.full((b, h + t + bo, w + l + r, c), pad_value, dtype=x.dtype)
-    xp[:, t:t + h, l:l + w] = x
-    sh, sw = stride
-    dh, dw = dilation
-    oh = (h + t + bo - dh * (kh - 1) - 1) // sh + 1
-    ow = (w + l + r - dw * (kw - 1) - 1) // sw + 1
-    cols = np.empty((b, oh, ow, kh, kw, c), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, :, i, j] = xp[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                                     j * dw:j * dw + sw * (ow - 1) + 1:sw]
-    return cols.reshape(b * oh * ow, kh * kw * c), (oh, ow)
-
-
-def conv2d_acc(x_q, w_q, x_zero_point=0, w_zero_point=0, bias=None, stride=(1, 1),
-               dilation=(1, 1), pads=(0, 0, 0, 0), device: Device | None = None,
-               layer: CrossbarLayer | None = None) -> np.ndarray:
-    """int32 accumulators [B, OH, OW, O] of a Conv2D: x_q NHWC, w_q OHWI (TFLite layout)."""
-    o, kh, kw, _ = w_q.shape
-    layer = layer or CrossbarLayer(np.asarray(w_q).reshape(o, -1), w_zero_point, device)
-    cols, (oh, ow) = im2col(np.asarray(x_q), kh, kw, stride, dilation, pads, x_zero_point)
-    acc = layer.accumulate(cols, x_zero_point, bias)
-    return acc.reshape(x_q.shape[0], oh, ow, o)

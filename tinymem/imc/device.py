@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 
+OPTIONAL_BITS = ("levels", "dac_bits", "adc_bits")  # None: continuous / no converter
+
+
 @dataclass(frozen=True)
 class Device:
     tile_rows: int = 256  # word lines per tile (inputs)
@@ -51,9 +54,18 @@ class Device:
                        drift_nu_std=0.0, stuck_on=0.0, stuck_off=0.0, dac_bits=None,
                        adc_bits=None, drift_compensation=False)
 
+    @property
+    def exact(self) -> bool:
+        """Integer layers on this device give exact results: no noise, faults, drift or ADC
+        rounding (levels and DAC bits only change how weights and inputs are bit-sliced)."""
+        drift = (self.drift_nu or self.drift_nu_std) and self.t_inference > 0
+        return not (self.prog_noise or self.read_noise or drift or self.stuck_on or self.stuck_off
+                    or self.adc_bits)
+
     @classmethod
     def from_dict(cls, d: dict | None, base: "Device | None" = None) -> "Device":
-        """Override `base` (default: Device()) with the keys of `d`; unknown keys are an error."""
+        """Override `base` (default: Device()) with the keys of `d`; unknown keys and values of
+        the wrong type are an error."""
         d = dict(d or {})
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names - {"ideal"}
@@ -61,9 +73,15 @@ class Device:
             raise ValueError(f"unknown device settings: {sorted(unknown)}")
         start = base or (cls.ideal() if d.pop("ideal", False) else cls())
         d.pop("ideal", None)
-        for key in ("levels", "dac_bits", "adc_bits"):
-            if d.get(key, 1) in (0, "none", "None"):  # TOML has no null: 0 means "off"
+        defaults = cls()
+        for key, value in d.items():
+            if key in OPTIONAL_BITS and value in (0, "none", "None"):  # TOML has no null: 0 means "off"
                 d[key] = None
+                continue
+            want = type(getattr(defaults, key))
+            accepted = (int, float) if want is float else want
+            if isinstance(value, bool) != (want is bool) or not isinstance(value, accepted):
+                raise ValueError(f"device setting {key}: expected {want.__name__}, got {value!r}")
         return replace(start, **d)
 
     def with_(self, **over) -> "Device":

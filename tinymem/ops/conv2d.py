@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.op import Op
+from tinymem.ops.op import Op, exact_matmul
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -124,6 +124,22 @@ def conv_accumulate(x: np.ndarray, w: np.ndarray, node, out_hw, pad_value=0) -> 
             acc[..., grp * og:(grp + 1) * og] += (patch[..., grp * ig:(grp + 1) * ig]
                                                    @ wa[grp * og:(grp + 1) * og, ky, kx, :].T)
     return acc
+
+
+def conv_matmul(x: np.ndarray, w: np.ndarray, node, out_hw, matmul) -> np.ndarray:
+    """The integer conv_accumulate as one matrix product per channel group, `matmul(key, patches,
+    filter)` (see `exact_matmul`): patches [N * OH * OW, KH * KW * C / groups] in the order of the
+    flattened OHWI filter (im2col); key = the node name, with "/g<i>" per group when grouped."""
+    oc, kh, kw, ig = w.shape
+    groups = x.shape[3] // ig
+    og = oc // groups
+    cols = np.stack([patch for _, _, patch in windows(x, node, kh, kw, out_hw)], axis=3)
+    accs = []
+    for grp in range(groups):
+        xg = cols[..., grp * ig:(grp + 1) * ig].reshape(-1, kh * kw * ig).astype(np.int64)
+        wg = w[grp * og:(grp + 1) * og].reshape(og, -1).astype(np.int64)
+        accs.append(matmul(node.name if groups == 1 else f"{node.name}/g{grp}", xg, wg))
+    return np.concatenate(accs, axis=1).reshape(x.shape[0], out_hw[0], out_hw[1], oc)
 
 
 # -- int8 helpers --------------------------------------------------------------------------------
@@ -385,7 +401,9 @@ class Conv2D(Op):
         return conv_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1) or None
 
     # -- numpy reference -------------------------------------------------------------------------
-    def reference(self, node, g, inputs):
+    integer_matmul = True
+
+    def reference(self, node, g, inputs, matmul=exact_matmul):
         x, w = inputs[0], inputs[1]
         bias = inputs[2] if len(inputs) > 2 else None
         out = g.tensor(node.outputs[0])
@@ -418,8 +436,11 @@ class Conv2D(Op):
                 ys.append(float_epilogue(y, bias, rng))
             return [np.concatenate(ys)]
         check_int8(node, g)
-        xt = g.tensor(node.inputs[0])
-        acc = conv_accumulate(x.astype(np.int64) - xt.zero_point, w, node, out_hw)
+        xc = x.astype(np.int64) - g.tensor(node.inputs[0]).zero_point
+        if g.tensor(node.inputs[1]).is_const:
+            acc = conv_matmul(xc, w, node, out_hw, matmul)
+        else:
+            acc = conv_accumulate(xc, w, node, out_hw)
         if bias is not None:
             acc = acc + bias.astype(np.int64)
         mult, shift = requant_tables(g, node.inputs[0], node.inputs[1], node.outputs[0], ws[0])

@@ -17,7 +17,7 @@ computed modulo 2^32 (see runtime_c/include/tinymem/fully_connected.h for why th
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.op import Op
+from tinymem.ops.op import Op, exact_matmul
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -133,7 +133,9 @@ class FullyConnected(Op):
         b, d, o = self._dims(node, g)
         return b * d * o
 
-    def reference(self, node, g, inputs):
+    integer_matmul = True
+
+    def reference(self, node, g, inputs, matmul=exact_matmul):
         x, w, bias = inputs[0], inputs[1], inputs[2] if len(inputs) > 2 else None
         out = g.tensor(node.outputs[0])
         b, d, o = self._dims(node, g)
@@ -146,7 +148,10 @@ class FullyConnected(Op):
             return [clamp(y, rng).astype(np.float32).reshape(out.shape)]
         self._check_quant(node, g)
         xt = g.tensor(node.inputs[0])
-        acc = (x.astype(np.int64) - xt.zero_point) @ (w.astype(np.int64) + weight_offset(g, node.inputs[1])).T
+        xc = x.astype(np.int64) - xt.zero_point
+        wc = w.astype(np.int64) + weight_offset(g, node.inputs[1])
+        const = g.tensor(node.inputs[1]).is_const
+        acc = (matmul if const else exact_matmul)(node.name, xc, wc)
         if bias is not None:
             acc = acc + bias.astype(np.int64)
         mult, shift = requant_params(g, node.inputs[0], node.inputs[1], node.outputs[0])

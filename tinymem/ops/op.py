@@ -38,6 +38,11 @@ class Op:
         """Numpy reference: bit-exact with TFLM for integer tensors, exact float otherwise."""
         raise NotImplementedError
 
+    #: True when `reference` also takes `matmul=`: a replacement for the integer accumulation of
+    #: the op's int8 path with constant weights (an `exact_matmul`-like function). The reference
+    #: interpreter passes it to run those layers on another backend (tinymem/imc: crossbars).
+    integer_matmul: bool = False
+
     # -- costs and memory traits ----------------------------------------------------------------
     def macs(self, node: Node, g: Graph) -> int:
         return 0
@@ -70,3 +75,10 @@ class Op:
     def emit(self, node: Node, g: Graph, em) -> str:
         """C statement(s) computing the node, using em (codegen/emitter.py) for buffers & tables."""
         raise NotImplementedError
+
+
+def exact_matmul(key: str, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The digital accumulation of an int8 layer: x [M, K] @ w [N, K].T in int64, on operands
+    already corrected by their zero points. `key` names the weight matrix (the node, and its
+    channel group: see conv2d.py); a replacement backend keeps per-matrix state under it."""
+    return x @ w.T

@@ -8,7 +8,11 @@ from tinymem.ir import Graph, np_dtype
 from tinymem.ops import get_op
 
 
-def interpret(g: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def interpret(g: Graph, inputs: list[np.ndarray], matmul=None) -> list[np.ndarray]:
+    """Outputs of `g` on `inputs`. `matmul`: computes the integer accumulations of the ops that
+    take one (`Op.integer_matmul`: int8 fully_connected and conv2d with constant weights) instead
+    of `tinymem.ops.op.exact_matmul`; everything else (requantization included) is unchanged."""
+    extra = {"matmul": matmul} if matmul is not None else {}
     values: dict[str, np.ndarray] = {}
     for name, x in zip(g.inputs, inputs):
         t = g.tensor(name)
@@ -17,7 +21,9 @@ def interpret(g: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
         if t.is_const:
             values[name] = t.data
     for node in g.nodes:
-        outs = get_op(node.op).reference(node, g, [values[n] if n else None for n in node.inputs])
+        op = get_op(node.op)
+        outs = op.reference(node, g, [values[n] if n else None for n in node.inputs],
+                            **(extra if op.integer_matmul else {}))
         for name, value in zip(node.outputs, outs):
             t = g.tensor(name)
             values[name] = np.asarray(value, dtype=np_dtype(t.dtype)).reshape(t.shape)
