@@ -174,8 +174,15 @@ def inspect(model, input_shapes, consts, states, board, show_ir):
 @with_model_options
 @with_plan_options
 @with_head_options
+@click.option("--patch", default="off", show_default=True, metavar="auto|off|S:NxM",
+              help="Run the first S operators patch by patch on an N x M grid; auto: search (docs/patch.md).")
+@click.option("--max-mac-overhead", type=click.FloatRange(min=0), default=0.15, show_default=True,
+              help="--patch auto: most extra MACs (halo recomputation) allowed, as a fraction of the model's.")
+@click.option("--stream-input", is_flag=True,
+              help="The patched stage fetches its input window by window through a callback (docs/patch.md).")
 def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment,
-                updatable, memory_head, memory_slots, memory_embedding, memory_metric):
+                updatable, memory_head, memory_slots, memory_embedding, memory_metric, patch, max_mac_overhead,
+                stream_input):
     """Compile MODEL into a self-contained C project in OUT."""
     from tinymem.compile import compile_model
 
@@ -183,7 +190,8 @@ def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, in
                                                 overwrite_inputs=overwrite_inputs, alignment=alignment,
                                                 updatable=tuple(updatable), memory_head=memory_head,
                                                 memory_slots=memory_slots, memory_embedding=memory_embedding,
-                                                memory_metric=memory_metric))
+                                                memory_metric=memory_metric, patch=patch,
+                                                max_mac_overhead=max_mac_overhead, stream_input=stream_input))
     table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
     table.add_row("ops", str(len(report["ops"])))
     table.add_row("MACs", f"{report['macs']:,}")
@@ -203,6 +211,11 @@ def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, in
     if report["ram"].get("baseline_bound_bytes", 0) != report["ram"]["lower_bound_bytes"]:
         table.add_row("layer-by-layer bound", f"{report['ram']['baseline_bound_bytes']:,} B "
                       f"({len(report['memory'].get('inplace', []))} ops in place)")
+    patch = report["patch"]["plan"]
+    if patch is not None:
+        table.add_row("patch stage", f"first {patch['split']} ops on {patch['grid'][0]}x{patch['grid'][1]} patches: "
+                      f"arena {report['patch']['arena_before_bytes']:,} -> {report['ram']['arena_bytes']:,} B, "
+                      f"+{patch['mac_overhead']:.1%} MACs")
     console.print(table)
 
 

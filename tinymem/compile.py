@@ -21,7 +21,9 @@ from tinymem.episodic import add_memory_head
 from tinymem.params import make_updatable
 from tinymem.params.fit import check_params_fit
 from tinymem.report import build_report
+from tinymem.schedule.patch_report import patch_report
 from tinymem.schedule import ScheduleOptions, make_schedule
+from tinymem.schedule.patch import DEFAULT_MAX_OVERHEAD, choose_patch
 
 
 @dataclass
@@ -41,6 +43,9 @@ class CompileOptions:
     memory_embedding: str | None = None  # None: the input of the last fully_connected
     memory_metric: str = "l2"  # l2 | cosine
     state: dict[str, str] | None = None  # --state IN=OUT pairs; None: detected (ONNX), {}: none
+    patch: str = "off"  # patch-based inference: off | auto | S:NxM (tinymem/schedule/patch.py, docs/patch.md)
+    max_mac_overhead: float = DEFAULT_MAX_OVERHEAD  # --patch auto: extra MACs allowed / the model's MACs
+    stream_input: bool = False  # the patched stage fetches its input window by window (a callback)
 
     def flags(self) -> str:
         parts = [f"--board {self.board}"]
@@ -56,6 +61,9 @@ class CompileOptions:
             parts += [f"--memory-head {self.memory_head}", f"--metric {self.memory_metric}"]
             parts += [f"--slots {self.memory_slots}"] if self.memory_slots is not None else []
             parts += [f"--embedding {self.memory_embedding}"] if self.memory_embedding else []
+        parts += [f"--patch {self.patch}"] if self.patch != "off" else []
+        parts += [f"--max-mac-overhead {self.max_mac_overhead:g}"] if self.max_mac_overhead != DEFAULT_MAX_OVERHEAD else []
+        parts += ["--stream-input"] if self.stream_input else []
         if self.state is not None:
             parts += [f"--state {k}={v}" for k, v in self.state.items()] or ["--state none"]
         return " ".join(parts)
@@ -76,10 +84,15 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     head = add_memory_head(graph, options.memory_head, options.memory_embedding, options.memory_metric,
                            options.memory_slots)
     params = make_updatable(graph, options.updatable)
-    # 3. schedule: execution order, zero-copy views, in-place nodes
+    # 3. schedule: the leading stage patch by patch (--patch), execution order, zero-copy views,
+    #    in-place nodes
     target = memory_target(options.board, options.alignment)
-    schedule = make_schedule(graph, ScheduleOptions(options.inplace, True, options.overwrite_inputs,
-                                                    options.io, target.alignment))
+    schedule_options = ScheduleOptions(options.inplace, True, options.overwrite_inputs, options.io, target.alignment)
+    patching = choose_patch(graph, options.patch, schedule_options, options.max_mac_overhead, options.stream_input)
+    graph = patching.apply(graph)
+    if options.stream_input:
+        schedule_options.stream_inputs = (patching.plan.input,)
+    schedule = make_schedule(graph, schedule_options)
     graph = schedule.graph
     # 4. plan memory: lifetimes -> arena offsets, which must fit the board's RAM
     plan = plan_memory(graph, target.alignment, options.planner, schedule=schedule)
@@ -101,6 +114,7 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
                           sources.weights_bytes, sources.tables_bytes)
     report["ram"].setdefault("params_bytes", 0)
     report["state_pairs"] = [{"input": k, "output": v} for k, v in state_pairs.items()]
+    report["patch"] = patch_report(patching, report)
     for ext in extensions:
         ext.report(report)
     write_project(Path(out_dir), prefix, sources.files, sources.kernels, report,

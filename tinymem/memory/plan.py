@@ -7,6 +7,7 @@ Planners (`--planner`):
   exact           CP-SAT, warm-started from the best heuristic, time-limited
   auto            the best heuristic; if it is above the lower bound, `exact` tries to close the
                   gap within its budget (default)
+  heuristic       the best heuristic, without CP-SAT (fast: the patch search plans many candidates)
 Every plan is checked (no two buffers live at the same time share a byte, except in-place
 partners, which never are live at the same time) and compared with the lower bound of its
 schedule: the most bytes live at any one half step. `baseline_bound_bytes` is the same bound for
@@ -24,7 +25,7 @@ from tinymem.memory.lifetimes import Buffer, buffer_lifetimes
 from tinymem.memory.state import plan_state
 
 HEURISTICS = {"greedy-size": greedy_by_size, "greedy-breadth": greedy_by_breadth, "best-fit": best_fit}
-PLANNERS = [*HEURISTICS, "exact", "auto"]
+PLANNERS = [*HEURISTICS, "heuristic", "exact", "auto"]
 
 
 @dataclass
@@ -115,8 +116,8 @@ def place(buffers: list[Buffer], alignment: int, planner: str = "auto", lower: i
     candidates = {name: fn(buffers, alignment) for name, fn in HEURISTICS.items()}
     best = min(candidates, key=lambda n: (arena_size(buffers, candidates[n], alignment), n))
     upper = arena_size(buffers, candidates[best], alignment)
-    if upper == lower or not buffers:
-        return best, candidates[best], True
+    if upper == lower or not buffers or planner == "heuristic":
+        return best, candidates[best], upper == lower
     from tinymem.memory.exact import exact_placement
 
     try:

@@ -1,0 +1,51 @@
+"""`plan_patch_arena`: where the buffers of one patch live while a patched stage runs.
+
+Every patch runs the stage's operators in the same order on buffers of the same names (the
+input window, the intermediate patches, the output patch, kernel scratch); only their sizes
+differ between patches (border patches are smaller). The buffers' lifetimes over the stage are
+those of an ordinary graph (tinymem/memory/lifetimes.py) and each buffer is as large as its
+largest patch needs, so one placement by the ordinary planners serves every patch. The result
+is one block (the stage node's scratch in the model's arena) holding them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymem.memory.heuristics import arena_size
+from tinymem.memory.lifetimes import Buffer, buffer_lifetimes
+from tinymem.memory.plan import check_placement, live_bytes_per_tick, place
+
+
+@dataclass
+class PatchArena:
+    buffers: list[Buffer]  # each at its largest size over the patches
+    offsets: dict[str, int]  # buffer name -> byte offset in the block
+    nbytes: int  # size of the block
+    planner: str
+
+    def offset_of(self, tensor: str) -> int:
+        for b in self.buffers:
+            if tensor in b.tensors:
+                return self.offsets[b.name] + b.tensor_offset(tensor)
+        raise KeyError(tensor)
+
+    def buffer(self, name: str) -> Buffer:
+        return next(b for b in self.buffers if b.name == name)
+
+
+def plan_patch_arena(graphs, alignment: int, planner: str = "heuristic") -> PatchArena:
+    """graphs: the stage's graph for each patch (tinymem.schedule.patch_plan.Patch.graph)."""
+    merged: dict[str, Buffer] = {}
+    for g in graphs:
+        for b in buffer_lifetimes(g):
+            old = merged.setdefault(b.name, b)
+            if (old.first, old.last) != (b.first, b.last):
+                raise ValueError(f"internal: buffer {b.name} lives differently in two patches")
+            old.nbytes = max(old.nbytes, b.nbytes)
+    buffers = list(merged.values())
+    steps = max(len(g.nodes) for g in graphs)
+    lower = max(live_bytes_per_tick(buffers, steps, alignment))
+    used, offsets, _ = place(buffers, alignment, planner, lower)
+    check_placement(buffers, offsets, alignment)
+    return PatchArena(buffers, offsets, arena_size(buffers, offsets, alignment), used)

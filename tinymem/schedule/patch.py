@@ -1,0 +1,138 @@
+"""`choose_patch`: which leading stage of a CNN runs patch by patch, and on which grid (`--patch`).
+
+  off      layer by layer (the default)
+  S:NxM    the first S operators on an N x M grid of output patches
+  auto     every split point S and grid n x m (n, m in 2..8) whose extra MACs stay within
+           `--max-mac-overhead` of the model's MACs (default 0.15) is scheduled and planned with
+           the ordinary memory planner (tinymem/memory); the smallest arena wins (ties: fewer
+           MACs), and only when it is smaller than the arena without patching.
+
+A chosen plan replaces the stage's operators by one `patch_stage` node (tinymem/ops/patch_stage.py)
+that reads the stage input and writes the whole stage output; the buffers of one patch form its
+scratch block (tinymem/memory/patch_arena.py). The rest of the network runs layer by layer.
+
+`--stream-input`: the stage input is fetched window by window through an application callback
+(tinymem/patch_stage.h), so it takes no RAM at all; it needs a patched stage (auto then always
+patches: the stage input leaves the arena).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from tinymem.errors import TinymemError
+from tinymem.ir import Graph, Node
+from tinymem.memory.patch_arena import PatchArena, plan_patch_arena
+from tinymem.ops import get_op
+from tinymem.schedule.patch_plan import PatchPlan, patch_plan
+from tinymem.schedule.schedule import ScheduleOptions, make_schedule
+
+GRID_SIZES = range(2, 9)
+DEFAULT_MAX_OVERHEAD = 0.15
+
+
+@dataclass
+class Candidate:
+    split: int
+    grid: tuple[int, int]
+    arena_bytes: int | None  # None: not planned (over the MAC budget)
+    extra_macs: int
+    overhead: float  # extra MACs / the model's MACs
+
+    @property
+    def label(self) -> str:
+        return f"{self.split}:{self.grid[0]}x{self.grid[1]}"
+
+
+@dataclass
+class PatchChoice:
+    mode: str  # the --patch value
+    stream_input: bool
+    max_overhead: float
+    model_macs: int  # layer by layer
+    arena_before: int  # arena without patching (the input in the arena)
+    plan: PatchPlan | None = None  # None: layer by layer
+    arena: PatchArena | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def apply(self, g: Graph) -> Graph:
+        return g if self.plan is None else patched_graph(g, self.plan, self.arena, self.stream_input)
+
+
+def parse_patch(text: str) -> tuple[int, tuple[int, int]] | str:
+    """"auto" / "off" or (S, (N, M)) from "S:NxM"."""
+    if text in ("auto", "off"):
+        return text
+    m = re.fullmatch(r"(\d+):(\d+)x(\d+)", text.strip())
+    if not m:
+        raise TinymemError(f"--patch {text!r}: expected auto, off or S:NxM (e.g. 6:3x3)")
+    return int(m[1]), (int(m[2]), int(m[3]))
+
+
+def patched_graph(g: Graph, plan: PatchPlan, arena: PatchArena, stream_input: bool) -> Graph:
+    """g with its first plan.split nodes replaced by one patch_stage node."""
+    rest = g.nodes[plan.split:]
+    if stream_input and any(plan.input in n.inputs for n in rest):
+        raise TinymemError(f"--stream-input: input {plan.input!r} is also read after the patched stage")
+    used = {t for n in rest for t in (*n.inputs, *n.outputs) if t} | set(g.inputs) | set(g.outputs)
+    tensors = {k: v for k, v in g.tensors.items() if k in used}
+    n, m = plan.grid
+    node = Node("patch_stage", f"patch_stage_{plan.split}_{n}x{m}", [plan.input], [plan.output],
+                {"plan": plan, "arena": arena, "stream_input": stream_input})
+    return Graph(g.name, tensors, [node, *rest], list(g.inputs), list(g.outputs))
+
+
+def _with_stream(options: ScheduleOptions, plan: PatchPlan, stream_input: bool) -> ScheduleOptions:
+    return dataclasses.replace(options, stream_inputs=(plan.input,) if stream_input else ())
+
+
+def _arena(g: Graph, options: ScheduleOptions) -> int:
+    from tinymem.memory.plan import plan_memory
+
+    schedule = make_schedule(g, options)
+    return plan_memory(schedule.graph, options.alignment, "heuristic", schedule=schedule).arena_bytes
+
+
+def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: float = DEFAULT_MAX_OVERHEAD,
+                 stream_input: bool = False) -> PatchChoice:
+    """The patch plan for `--patch mode` (see the module doc); options: how the rest is scheduled."""
+    if not 0 <= max_overhead:
+        raise TinymemError(f"--max-mac-overhead must be >= 0, got {max_overhead}")
+    want = parse_patch(mode)
+    if want == "off" and stream_input:
+        raise TinymemError("--stream-input needs a patched stage: use --patch auto or --patch S:NxM")
+    model_macs = sum(get_op(n.op).macs(n, g) for n in g.nodes)
+    choice = PatchChoice(mode, stream_input, max_overhead, model_macs, 0)
+    if want == "off":
+        return choice
+    choice.arena_before = _arena(g, options)
+    if want != "auto":
+        split, grid = want
+        choice.plan = patch_plan(g, split, grid)
+        choice.arena = plan_patch_arena([p.graph for p in choice.plan.patches], options.alignment)
+        return choice
+    best = None
+    limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
+    for split in range(1, limit + 1):
+        for grid in ((n, m) for n in GRID_SIZES for m in GRID_SIZES):
+            try:
+                plan = patch_plan(g, split, grid)
+            except TinymemError:
+                continue
+            overhead = plan.extra_macs / max(model_macs, 1)
+            cand = Candidate(split, grid, None, plan.extra_macs, overhead)
+            choice.candidates.append(cand)
+            if overhead > max_overhead:
+                continue
+            arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment)
+            cand.arena_bytes = _arena(patched_graph(g, plan, arena, stream_input),
+                                      _with_stream(options, plan, stream_input))
+            if best is None or (cand.arena_bytes, cand.extra_macs) < (best[0].arena_bytes, best[0].extra_macs):
+                best = (cand, plan, arena)
+    if best is not None and (stream_input or best[0].arena_bytes < choice.arena_before):
+        choice.plan, choice.arena = best[1], best[2]
+    elif stream_input:
+        raise TinymemError(f"--stream-input: no patch plan within --max-mac-overhead {max_overhead}")
+    return choice

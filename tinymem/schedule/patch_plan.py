@@ -1,0 +1,127 @@
+"""`patch_plan`: the geometry of running the first S operators of a graph patch by patch (MCUNetV2).
+
+The stage output Y (the one stage tensor read after the stage) is cut into an n x m grid of
+non-overlapping patches: patch row i covers rows [i * H // n, (i + 1) * H // n), likewise for
+columns. For each patch the region every stage tensor must hold follows backwards through the
+operators' receptive fields (`Op.receptive_field`): output rows [lo, hi) read input rows
+`Window.span(lo, hi)`, clipped to the tensor; what the clipping cuts off lies in the operator's own
+padding, so a patch pads only where it touches a true image border, and its interior halo is
+computed again by the neighbouring patch (the extra MACs). A tensor read by several operators must
+be needed over the same region by all of them (branches whose halos differ, as the skip path of a
+residual block, are not supported yet).
+
+Each patch gets its own small graph: the same tensor and node names, patch-sized tensors, and
+nodes with the patch's padding (`Op.patch_node`), so the ordinary reference and C emission of every
+op run on it unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from tinymem.errors import TinymemError
+from tinymem.ir import Graph, Node
+from tinymem.ops import get_op
+
+Region = tuple[int, int, int, int]  # (y0, y1, x0, x1): rows [y0, y1) and columns [x0, x1)
+
+
+@dataclass
+class Patch:
+    regions: dict[str, Region]  # stage tensor (and the stage input) -> its region for this patch
+    graph: Graph  # the stage on this patch (input: the stage input's window, output: Y's patch)
+
+
+@dataclass
+class PatchPlan:
+    split: int  # S: the number of leading operators in the stage
+    grid: tuple[int, int]  # (n, m): patch rows and columns
+    input: str  # the stage input X (a graph input)
+    output: str  # the stage output Y
+    nodes: list[Node]  # the stage as in the model
+    patches: list[Patch]  # row by row
+    stage_macs: int  # MACs of the stage layer by layer
+    patched_macs: int  # MACs of the stage run patch by patch (halos computed again)
+
+    @property
+    def extra_macs(self) -> int:
+        return self.patched_macs - self.stage_macs
+
+    @property
+    def label(self) -> str:
+        return f"{self.split}:{self.grid[0]}x{self.grid[1]}"
+
+
+def stage_io(g: Graph, split: int) -> tuple[str, str]:
+    """(X, Y) of the stage made of the first `split` nodes of g, or an error naming the cause."""
+    if not 1 <= split <= len(g.nodes):
+        raise TinymemError(f"--patch: split point {split} is out of range (the model has {len(g.nodes)} operators)")
+    stage = g.nodes[:split]
+    produced = {t for n in stage for t in n.outputs if t}
+    outside = {t for n in stage for t in n.inputs if t and t not in produced and not g.tensor(t).is_const}
+    for node in stage:
+        if get_op(node.op).receptive_field(node, g) is None:
+            raise TinymemError(f"--patch {split}: operator {node.op} (node {node.name}) cannot run on patches")
+    if len(outside) != 1 or next(iter(outside)) not in g.inputs:
+        raise TinymemError(f"--patch {split}: the stage must read exactly one graph input (reads {sorted(outside)})")
+    later = {t for n in g.nodes[split:] for t in n.inputs if t} | set(g.outputs)
+    escaping = sorted(produced & later)
+    if len(escaping) != 1:
+        raise TinymemError(f"--patch {split}: the stage must have exactly one output used after it "
+                           f"(has {escaping or 'none'})")
+    x, y = next(iter(outside)), escaping[0]
+    for name in (x, y):
+        t = g.tensor(name)
+        if len(t.shape) != 4 or t.shape[0] != 1 or t.persistent:
+            raise TinymemError(f"--patch {split}: tensor {name!r} {t.shape} is not a batch-1 NHWC feature map")
+    return x, y
+
+
+def grid_bounds(size: int, parts: int) -> list[tuple[int, int]]:
+    return [(i * size // parts, (i + 1) * size // parts) for i in range(parts)]
+
+
+def patch_plan(g: Graph, split: int, grid: tuple[int, int]) -> PatchPlan:
+    x, y = stage_io(g, split)
+    n, m = grid
+    _, h, w, _ = g.tensor(y).shape
+    if not (1 <= n <= h and 1 <= m <= w):
+        raise TinymemError(f"--patch {split}:{n}x{m}: the grid is larger than the stage output "
+                           f"{y!r} ({h}x{w})")
+    stage = g.nodes[:split]
+    patches = [_patch(g, stage, x, y, (r0, r1, c0, c1))
+               for r0, r1 in grid_bounds(h, n) for c0, c1 in grid_bounds(w, m)]
+    stage_macs = sum(get_op(nd.op).macs(nd, g) for nd in stage)
+    patched = sum(get_op(nd.op).macs(nd, p.graph) for p in patches for nd in p.graph.nodes)
+    return PatchPlan(split, (n, m), x, y, list(stage), patches, stage_macs, patched)
+
+
+def _patch(g: Graph, stage: list[Node], x: str, y: str, out: Region) -> Patch:
+    regions: dict[str, Region] = {y: out}
+    pads: dict[str, tuple[int, int, int, int]] = {}
+    for node in reversed(stage):
+        r = regions.get(node.outputs[0])
+        if r is None:
+            raise TinymemError(f"--patch: node {node.name} does not lead to the stage output {y!r}")
+        rows, cols = get_op(node.op).receptive_field(node, g)
+        for t in node.inputs:
+            if not t or g.tensor(t).is_const:
+                continue
+            _, th, tw, _ = g.tensor(t).shape
+            (a, b), (c, d) = rows.span(r[0], r[1]), cols.span(r[2], r[3])
+            need = (max(a, 0), min(b, th), max(c, 0), min(d, tw))
+            if regions.setdefault(t, need) != need:
+                raise TinymemError(f"--patch: tensor {t!r} is read over different regions (a branch with "
+                                   "its own halo, e.g. a residual block) which patching does not support")
+            pads[node.name] = (need[0] - a, need[2] - c, b - need[1], d - need[3])
+    tensors = {t: g.tensor(t) for nd in stage for t in (*nd.inputs, *nd.outputs) if t}
+    for t, (y0, y1, x0, x1) in regions.items():
+        full = g.tensor(t)
+        tensors[t] = dataclasses.replace(full, shape=(1, y1 - y0, x1 - x0, full.shape[3]))
+    nodes = [get_op(nd.op).patch_node(nd, pads[nd.name]) for nd in stage]
+    sub = Graph(f"{g.name}_patch", tensors, nodes, [x], [y])
+    for node in nodes:  # the receptive-field rule and the op's shape rule must agree
+        if tuple(get_op(node.op).infer(node, sub)[0]) != sub.tensor(node.outputs[0]).shape:
+            raise TinymemError(f"internal: patch shape of {node.name} disagrees with its receptive field")
+    return Patch(regions, sub)
