@@ -50,14 +50,15 @@ class PatchEmitter:
         return f"(({c_type(t.dtype)} *)({self.base} + {self.arena.offset_of(tensor)}u))"
 
     def inplace(self, node):
-        return None
+        return self.arena.inplace[self.patch].get(node.name)
 
     def scratch(self, node, size_query: str | None = None) -> str:
         name = f"scratch:{node.name}"
         if name not in self.arena.offsets:
             need, text = 0, "NULL, 0"
         else:
-            need = get_op(node.op).scratch_bytes(node, self.g)
+            decision = self.inplace(node)
+            need = decision.scratch_bytes if decision else get_op(node.op).scratch_bytes(node, self.g)
             text = f"(void *)({self.base} + {self.arena.offsets[name]}u), {self.arena.buffer(name).nbytes}u"
         if size_query:
             self.checks[_PLACEHOLDER.sub(rf"@\1:{self.patch}@", f"{size_query} != {need}u")] = None

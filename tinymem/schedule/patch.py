@@ -3,9 +3,11 @@
   off      layer by layer (the default)
   S:NxM    the first S operators on an N x M grid of output patches
   auto     every split point S and grid n x m (n, m in 2..8) whose extra MACs stay within
-           `--max-mac-overhead` of the model's MACs (default 0.15) is scheduled and planned with
-           the ordinary memory planner (tinymem/memory); the smallest arena wins (ties: fewer
-           MACs), and only when it is smaller than the arena without patching.
+           `--max-mac-overhead` of the model's MACs (default 0.15) is scheduled and its buffer
+           lifetimes give its peak (the most bytes live at once, a lower bound of any arena);
+           the ordinary memory planner (tinymem/memory) then places the candidates in order of
+           their peak until no later one can beat the best arena found. The smallest arena wins
+           (ties: fewer MACs), and only when it is smaller than the arena without patching.
 
 A chosen plan replaces the stage's operators by one `patch_stage` node (tinymem/ops/patch_stage.py)
 that reads the stage input and writes the whole stage output; the buffers of one patch form its
@@ -26,7 +28,7 @@ from tinymem.errors import TinymemError
 from tinymem.ir import Graph, Node
 from tinymem.memory.patch_arena import PatchArena, plan_patch_arena
 from tinymem.ops import get_op
-from tinymem.schedule.patch_plan import PatchPlan, patch_plan
+from tinymem.schedule.patch_plan import PatchPlan, patch_plan, stage_io
 from tinymem.schedule.schedule import ScheduleOptions, make_schedule
 
 GRID_SIZES = range(2, 9)
@@ -37,7 +39,8 @@ DEFAULT_MAX_OVERHEAD = 0.15
 class Candidate:
     split: int
     grid: tuple[int, int]
-    arena_bytes: int | None  # None: not planned (over the MAC budget)
+    peak_bytes: int | None  # most live bytes at any step of its schedule; None: over the MAC budget
+    arena_bytes: int | None  # planned arena; None: not planned (over budget, or its peak cannot win)
     extra_macs: int
     overhead: float  # extra MACs / the model's MACs
 
@@ -88,18 +91,25 @@ def _with_stream(options: ScheduleOptions, plan: PatchPlan, stream_input: bool) 
     return dataclasses.replace(options, stream_inputs=(plan.input,) if stream_input else ())
 
 
-def _arena(g: Graph, options: ScheduleOptions) -> int:
+def _arena(g: Graph, options: ScheduleOptions, planner: str = "auto") -> tuple[int, int]:
+    """(arena bytes, lower bound: the most live bytes at any half step) of g scheduled and planned."""
     from tinymem.memory.plan import plan_memory
 
     schedule = make_schedule(g, options)
-    return plan_memory(schedule.graph, options.alignment, "heuristic", schedule=schedule).arena_bytes
+    plan = plan_memory(schedule.graph, options.alignment, planner, time_limit=5.0, schedule=schedule)
+    return plan.arena_bytes, plan.lower_bound_bytes
+
+
+def _peak(g: Graph, options: ScheduleOptions) -> int:
+    """The most bytes live at any half step of g's schedule (a lower bound of its arena)."""
+    from tinymem.schedule.schedule import _bound
+
+    return _bound(make_schedule(g, options))
 
 
 def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: float = DEFAULT_MAX_OVERHEAD,
                  stream_input: bool = False) -> PatchChoice:
     """The patch plan for `--patch mode` (see the module doc); options: how the rest is scheduled."""
-    if not 0 <= max_overhead:
-        raise TinymemError(f"--max-mac-overhead must be >= 0, got {max_overhead}")
     want = parse_patch(mode)
     if want == "off" and stream_input:
         raise TinymemError("--stream-input needs a patched stage: use --patch auto or --patch S:NxM")
@@ -107,30 +117,41 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
     choice = PatchChoice(mode, stream_input, max_overhead, model_macs, 0)
     if want == "off":
         return choice
-    choice.arena_before = _arena(g, options)
+    choice.arena_before = _arena(g, options)[0]
     if want != "auto":
         split, grid = want
         choice.plan = patch_plan(g, split, grid)
-        choice.arena = plan_patch_arena([p.graph for p in choice.plan.patches], options.alignment)
+        choice.arena = plan_patch_arena([p.graph for p in choice.plan.patches], options.alignment, options.inplace)
         return choice
-    best = None
+    evaluated = []  # (candidate, plan, patch arena, patched graph)
     limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
     for split in range(1, limit + 1):
+        try:
+            stage_io(g, split)
+        except TinymemError:
+            continue
         for grid in ((n, m) for n in GRID_SIZES for m in GRID_SIZES):
             try:
                 plan = patch_plan(g, split, grid)
             except TinymemError:
                 continue
             overhead = plan.extra_macs / max(model_macs, 1)
-            cand = Candidate(split, grid, None, plan.extra_macs, overhead)
+            cand = Candidate(split, grid, None, None, plan.extra_macs, overhead)
             choice.candidates.append(cand)
             if overhead > max_overhead:
                 continue
-            arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment)
-            cand.arena_bytes = _arena(patched_graph(g, plan, arena, stream_input),
-                                      _with_stream(options, plan, stream_input))
-            if best is None or (cand.arena_bytes, cand.extra_macs) < (best[0].arena_bytes, best[0].extra_macs):
-                best = (cand, plan, arena)
+            arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment, options.inplace)
+            patched = patched_graph(g, plan, arena, stream_input)
+            cand.peak_bytes = _peak(patched, _with_stream(options, plan, stream_input))
+            evaluated.append((cand, plan, arena, patched))
+    # the real planner on the candidates in order of their peak, until no later one can win
+    best = None
+    for cand, plan, arena, patched in sorted(evaluated, key=lambda e: (e[0].peak_bytes, e[0].extra_macs)):
+        if best is not None and cand.peak_bytes >= best[0].arena_bytes:
+            break
+        cand.arena_bytes = _arena(patched, _with_stream(options, plan, stream_input))[0]
+        if best is None or (cand.arena_bytes, cand.extra_macs) < (best[0].arena_bytes, best[0].extra_macs):
+            best = (cand, plan, arena)
     if best is not None and (stream_input or best[0].arena_bytes < choice.arena_before):
         choice.plan, choice.arena = best[1], best[2]
     elif stream_input:

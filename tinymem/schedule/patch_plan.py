@@ -40,7 +40,7 @@ class PatchPlan:
     input: str  # the stage input X (a graph input)
     output: str  # the stage output Y
     nodes: list[Node]  # the stage as in the model
-    patches: list[Patch]  # row by row
+    patches: list[Patch]  # row by row (patches of equal shapes and padding share their graph)
     stage_macs: int  # MACs of the stage layer by layer
     patched_macs: int  # MACs of the stage run patch by patch (halos computed again)
 
@@ -90,14 +90,24 @@ def patch_plan(g: Graph, split: int, grid: tuple[int, int]) -> PatchPlan:
         raise TinymemError(f"--patch {split}:{n}x{m}: the grid is larger than the stage output "
                            f"{y!r} ({h}x{w})")
     stage = g.nodes[:split]
-    patches = [_patch(g, stage, x, y, (r0, r1, c0, c1))
-               for r0, r1 in grid_bounds(h, n) for c0, c1 in grid_bounds(w, m)]
+    graphs: dict[tuple, Graph] = {}  # patches of the same shapes and padding share one graph
+    patches = []
+    for r0, r1 in grid_bounds(h, n):
+        for c0, c1 in grid_bounds(w, m):
+            regions, pads = _regions(g, stage, y, (r0, r1, c0, c1))
+            key = (tuple((t, r[1] - r[0], r[3] - r[2]) for t, r in sorted(regions.items())),
+                   tuple(sorted(pads.items())))
+            if key not in graphs:
+                graphs[key] = _graph(g, stage, x, y, regions, pads)
+            patches.append(Patch(regions, graphs[key]))
     stage_macs = sum(get_op(nd.op).macs(nd, g) for nd in stage)
-    patched = sum(get_op(nd.op).macs(nd, p.graph) for p in patches for nd in p.graph.nodes)
+    macs = {id(sub): sum(get_op(nd.op).macs(nd, sub) for nd in sub.nodes) for sub in graphs.values()}
+    patched = sum(macs[id(p.graph)] for p in patches)
     return PatchPlan(split, (n, m), x, y, list(stage), patches, stage_macs, patched)
 
 
-def _patch(g: Graph, stage: list[Node], x: str, y: str, out: Region) -> Patch:
+def _regions(g: Graph, stage: list[Node], y: str, out: Region):
+    """(tensor -> region, node -> the padding it still needs) for the output patch `out`."""
     regions: dict[str, Region] = {y: out}
     pads: dict[str, tuple[int, int, int, int]] = {}
     for node in reversed(stage):
@@ -115,6 +125,10 @@ def _patch(g: Graph, stage: list[Node], x: str, y: str, out: Region) -> Patch:
                 raise TinymemError(f"--patch: tensor {t!r} is read over different regions (a branch with "
                                    "its own halo, e.g. a residual block) which patching does not support")
             pads[node.name] = (need[0] - a, need[2] - c, b - need[1], d - need[3])
+    return regions, pads
+
+
+def _graph(g: Graph, stage: list[Node], x: str, y: str, regions: dict[str, Region], pads) -> Graph:
     tensors = {t: g.tensor(t) for nd in stage for t in (*nd.inputs, *nd.outputs) if t}
     for t, (y0, y1, x0, x1) in regions.items():
         full = g.tensor(t)
@@ -124,4 +138,4 @@ def _patch(g: Graph, stage: list[Node], x: str, y: str, out: Region) -> Patch:
     for node in nodes:  # the receptive-field rule and the op's shape rule must agree
         if tuple(get_op(node.op).infer(node, sub)[0]) != sub.tensor(node.outputs[0]).shape:
             raise TinymemError(f"internal: patch shape of {node.name} disagrees with its receptive field")
-    return Patch(regions, sub)
+    return sub

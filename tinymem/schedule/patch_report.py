@@ -8,7 +8,8 @@ def patch_report(choice, report: dict) -> dict:
     out = {"mode": choice.mode, "stream_input": choice.stream_input, "max_mac_overhead": choice.max_overhead,
            "arena_before_bytes": choice.arena_before or report["ram"]["arena_bytes"],
            "arena_after_bytes": report["ram"]["arena_bytes"], "plan": None,
-           "candidates": [{"split": c.split, "grid": list(c.grid), "arena_bytes": c.arena_bytes,
+           "candidates": [{"split": c.split, "grid": list(c.grid), "peak_bytes": c.peak_bytes,
+                           "arena_bytes": c.arena_bytes,
                            "extra_macs": c.extra_macs, "mac_overhead": round(c.overhead, 6)}
                           for c in choice.candidates]}
     plan = choice.plan
