@@ -1,0 +1,96 @@
+"""Patch-based inference end to end: the generated C with a patched stage gives outputs
+bit-identical to TFLite Micro (and so to the layer-by-layer build), with the RAM the plan promises.
+
+Each model is compiled once per variant (module fixtures); four seeded random images run in one
+process each.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinymem.compile import CompileOptions, compile_model
+from tinymem.sim.host import run_host
+from tinymem.sim.references import run_tflm
+
+IMAGES = 4
+
+
+def compiled(shared, tmp_path_factory, model: str, variants: dict[str, dict]) -> dict:
+    """variant -> (report, outputs for the seeded images); "tflm": (None, TFLM's outputs)."""
+    path = shared / "models" / model
+    rng = np.random.default_rng(0)
+    results = {}
+    for name, opts in variants.items():
+        out = tmp_path_factory.mktemp(name)
+        report = compile_model(path, out, CompileOptions(**opts))
+        shape = report["inputs"][0]["shape"]
+        x = rng.integers(-128, 128, size=(IMAGES, *shape), dtype=np.int8) if not results else results["x"]
+        results.setdefault("x", x)
+        results[name] = (report, run_host(out, [x], steps=IMAGES)[0])
+    results["tflm"] = (None, run_tflm(path.read_bytes(), [results["x"]], steps=IMAGES)[0])
+    return results
+
+
+@pytest.fixture(scope="module")
+def vww(shared, tmp_path_factory):
+    return compiled(shared, tmp_path_factory, "mlperf_vww_mbv1_int8.tflite", {
+        "layers": {}, "patched": {"patch": "4:8x8"}, "stream": {"patch": "8:4x4", "stream_input": True}})
+
+
+@pytest.fixture(scope="module")
+def ic(shared, tmp_path_factory):
+    return compiled(shared, tmp_path_factory, "mlperf_ic_resnet8_int8.tflite", {
+        "layers": {}, "grid2x2": {"patch": "1:2x2"}, "grid4x3": {"patch": "1:4x3"}, "auto": {"patch": "auto"}})
+
+
+@pytest.mark.parametrize("variant", ["layers", "patched", "stream"])
+def test_vww_bit_identical(vww, variant):
+    np.testing.assert_array_equal(vww[variant][1], vww["tflm"][1])
+
+
+@pytest.mark.parametrize("variant", ["layers", "grid2x2", "grid4x3", "auto"])
+def test_ic_bit_identical(ic, variant):
+    np.testing.assert_array_equal(ic[variant][1], ic["tflm"][1])
+
+
+def test_vww_peak_and_mac_overhead(vww):
+    """Issue 7: <= 41 KB at <= 10 % extra MACs; with --stream-input <= 26 KB at <= 25 %."""
+    layers = vww["layers"][0]
+    for variant, kb, overhead in (("patched", 41, 0.10), ("stream", 26, 0.25)):
+        report = vww[variant][0]
+        plan = report["patch"]["plan"]
+        assert report["ram"]["arena_bytes"] <= kb * 1000
+        assert report["patch"]["arena_before_bytes"] == layers["ram"]["arena_bytes"]
+        assert plan["extra_macs"] == report["macs"] - layers["macs"]
+        assert 0 < plan["mac_overhead"] <= overhead
+    assert vww["stream"][0]["inputs"][0]["bytes"] > 0
+
+
+def test_ic_auto_patches_only_when_it_pays(ic):
+    report = ic["auto"][0]
+    before, after = report["patch"]["arena_before_bytes"], report["ram"]["arena_bytes"]
+    assert report["patch"]["candidates"]
+    assert (report["patch"]["plan"] is not None) == (after < before)
+    assert after <= before
+
+
+def tinymem(*args):
+    return subprocess.run([sys.executable, "-m", "tinymem", *map(str, args)], capture_output=True, text=True,
+                          env=dict(os.environ))
+
+
+@pytest.mark.parametrize("flags,cause", [
+    (["--patch", "99:3x3"], "split point 99 is out of range"),
+    (["--patch", "1:40x40"], "larger than the stage output"),
+    (["--patch", "3x3"], "expected auto, off or S:NxM"),
+    (["--stream-input"], "needs a patched stage"),
+])
+def test_bad_patch_flags_give_one_line_errors(shared, tmp_path, flags, cause):
+    result = tinymem("compile", shared / "models" / "mlperf_ic_resnet8_int8.tflite", "-o", tmp_path / "out", *flags)
+    assert result.returncode != 0
+    assert cause in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
