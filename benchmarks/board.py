@@ -3,8 +3,9 @@
 For each MLPerf Tiny int8 model, compiled and built for nucleo-l4r5zi's limits to run on QEMU
 mps2-an386 (Cortex-M4F, `tinymem build --qemu`): instructions per inference (exact: QEMU -icount,
 returned by the device agent's RUN over the serial link), instructions per MAC, flash and RAM of the
-agent firmware from its ELF, for the firmware with the DSP kernels (the board's default) and with
-the portable kernels only, and the portable/DSP ratio. First milestone: <= 3 instructions per MAC
+agent firmware from its ELF and the deepest stack of the model's calls (gcc's call-graph files,
+tinymem/boards/stack.py), for the firmware with the DSP kernels (the board's default) and with the
+portable kernels only, and the portable/DSP ratio. First milestone: <= 3 instructions per MAC
 on IC and VWW with the DSP kernels.
 
     python benchmarks/board.py [--models KWS,IC] [--board nucleo-l4r5zi] [--inputs 3] [--layers]
@@ -104,7 +105,8 @@ def main() -> int:
              f"({board.core}), firmware for {board.name}'s limits")
     table = Table(title=title)
     for col in ("model", "MACs", "DSP instr", "instr/MAC", "portable instr", "instr/MAC", "portable/DSP",
-                "flash B (DSP)", "RAM B (DSP)", "flash B (portable)", "DSP kernels"):
+                "flash B (DSP)", "RAM B (DSP)", "stack B (DSP)", "flash B (portable)",
+                "stack B (portable)", "DSP kernels"):
         table.add_column(col, justify="left" if col in ("model", "DSP kernels") else "right")
     layer_tables = []
     verdicts = []
@@ -124,7 +126,8 @@ def main() -> int:
             (d, dinfo), (p, pinfo) = row[True], row[False]
             table.add_row(label, f"{macs:,}", f"{d:,.0f}", f"{d / macs:.2f}", f"{p:,.0f}", f"{p / macs:.2f}",
                           f"{p / d:.2f}", f"{dinfo['flash']['used_bytes']:,}", f"{dinfo['ram']['used_bytes']:,}",
-                          f"{pinfo['flash']['used_bytes']:,}", _short(dinfo["kernels"]["arm"]))
+                          f"{dinfo['stack']['model_bytes']:,}", f"{pinfo['flash']['used_bytes']:,}",
+                          f"{pinfo['stack']['model_bytes']:,}", _short(dinfo["kernels"]["arm"]))
             if label in MILESTONE:
                 ok = d / macs <= MILESTONE[label]
                 verdicts.append(f"{label}: {d / macs:.2f} instructions/MAC with the DSP kernels "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -96,17 +97,23 @@ def test_model_too_big_fails_before_compiling_with_the_shortfall(tmp_path, kind,
         build_firmware(out, board, emulate=True, app_sources=HARNESS, app_includes=INCLUDES)
 
 
+def _app_fit_error(out, tmp_path, name: str, source: str) -> FirmwareFitError:
+    """The FirmwareFitError of building OUT's model with the application main `source`."""
+    main = tmp_path / name
+    main.write_text(source)
+    with pytest.raises(FirmwareFitError) as err:
+        build_firmware(out, "nucleo-l4r5zi", emulate=True, app_sources=[main])
+    return err.value
+
+
 def test_linker_script_enforces_the_real_ram_limit(compiled, tmp_path):
     # 640 KB of .bss on a 640 KB board: fits the QEMU machine's 4 MB, but not the board's limits.
-    out = compiled("tflm_hello_world_int8")
-    main = tmp_path / "big_main.c"
-    main.write_text("#include <stdint.h>\n#include <string.h>\nstatic uint8_t big[640u * 1024u];\n"
-                    "int main(void) { memset(big, 1, sizeof big); return big[100] - 1; }\n")
-    with pytest.raises(FirmwareFitError, match="overflowed") as err:
-        build_firmware(out, "nucleo-l4r5zi", emulate=True, app_sources=[main])
+    err = _app_fit_error(compiled("tflm_hello_world_int8"), tmp_path, "big_main.c",
+                         "#include <stdint.h>\n#include <string.h>\nstatic uint8_t big[640u * 1024u];\n"
+                         "int main(void) { memset(big, 1, sizeof big); return big[100] - 1; }\n")
     b = load_board("nucleo-l4r5zi")
-    assert err.value.region == "sram"
-    assert err.value.shortfall >= b.stack_bytes
+    assert "overflowed" in str(err) and err.region == "sram"
+    assert err.shortfall >= b.stack_bytes
 
 
 def test_os_build_is_smaller_than_o2(compiled):
@@ -114,3 +121,67 @@ def test_os_build_is_smaller_than_o2(compiled):
     o2 = build_harness(out, "nucleo-l4r5zi").info["flash"]["used_bytes"]
     os_ = build_harness(out, "nucleo-l4r5zi", opt="Os").info["flash"]["used_bytes"]
     assert os_ < o2
+
+
+def _su_frames(build_dir) -> dict[str, int]:
+    """Frame bytes per function name from gcc's .su files (the largest of same-named statics)."""
+    frames = {}
+    for path in build_dir.rglob("*.su"):
+        for line in path.read_text().splitlines():
+            where, size, kind = line.split("\t")
+            assert kind == "static", line
+            name = where.rsplit(":", 1)[1]
+            frames[name] = max(frames.get(name, 0), int(size))
+    return frames
+
+
+def _disassembly_calls(elf) -> dict[str, set[str]]:
+    """Direct calls per function from arm-none-eabi-objdump: bl, and branches (tail calls) to the
+    entry of another function."""
+    text = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", str(elf)], capture_output=True,
+                          text=True, check=True).stdout
+    calls, current = {}, None
+    for line in text.splitlines():
+        head = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
+        if head:
+            current = head.group(1)
+            calls[current] = set()
+            continue
+        branch = re.match(r"^\s+[0-9a-f]+:\s+b\S*\s+[0-9a-f]+ <([^+>]+)>$", line)
+        if branch and current and branch.group(1) != current:
+            calls[current].add(branch.group(1))
+    return calls
+
+
+def _deepest(calls: dict[str, set[str]], frames: dict[str, int], fn: str) -> int:
+    return frames.get(fn, 0) + max((_deepest(calls, frames, c) for c in calls.get(fn, ())), default=0)
+
+
+def test_stack_figure_matches_su_files_and_disassembly(compiled):
+    # VWW's deepest kernels: in-place depthwise and pointwise convolutions, the DSP panel conv
+    out = compiled("mlperf_vww_mbv1_int8")
+    fw = build_firmware(out, "nucleo-l4r5zi", emulate=True)
+    stack = json.loads((out / "report.json").read_text())["firmware"][fw.key]["stack"]
+    assert stack == fw.info["stack"] and stack["unbounded"] == []
+    frames = _su_frames(fw.elf.parent / "build")
+    calls = _disassembly_calls(fw.elf)
+    prefix = json.loads((out / "report.json").read_text())["model"]["prefix"]
+    api = [f"{prefix}_{name}" for name in ("init", "run", "reset_state", "input_ptr", "output_ptr")]
+    assert stack["model_bytes"] == max(_deepest(calls, frames, f) for f in api) > 0
+    assert stack["model_path"][0] == f"{prefix}_run"
+    assert sum(frames[f] for f in stack["model_path"]) == stack["model_bytes"]
+    # the agent's frames come on top of the model's (it calls the model through its tm_model)
+    assert stack["used_bytes"] > stack["model_bytes"] and stack["path"][:2] == ["Reset_Handler", "main"]
+    assert stack["used_bytes"] <= stack["reserved_bytes"] == load_board("nucleo-l4r5zi").stack_bytes
+
+
+def test_stack_beyond_the_reserved_stack_fails_with_the_shortfall(compiled, tmp_path):
+    out = compiled("tflm_hello_world_int8")
+    err = _app_fit_error(out, tmp_path, "deep_main.c",
+                         "#include <stdint.h>\nint main(void)\n{\n    volatile uint8_t big[12000];\n"
+                         "    for (int i = 0; i < 12000; ++i)\n        big[i] = (uint8_t)i;\n    return big[11999];\n}\n")
+    su = next((out / "firmware").rglob("deep_main.c.su"))
+    frames = _su_frames(next(d for d in su.parents if d.name == "build"))
+    used = frames["Reset_Handler"] + frames["main"]
+    assert err.region == "stack" and err.shortfall == used - load_board("nucleo-l4r5zi").stack_bytes > 0
+    assert f"needs {used:,} B of stack" in str(err) and "raise [firmware] stack_bytes" in str(err)

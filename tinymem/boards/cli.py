@@ -39,6 +39,9 @@ def print_firmware(fw: Firmware) -> None:
         table.add_row(name, _kb(used), _kb(limit), _kb(limit - used), f"{100 * used / limit:.1f}")
     console.print(table)
     console.print("* default RAM region: stack, .data, .bss (the model's arena)")
+    stack = info["stack"]
+    console.print(f"stack: {_kb(stack['used_bytes'])} deepest of {_kb(stack['reserved_bytes'])} reserved "
+                  f"(the model's calls {_kb(stack['model_bytes'])}: {' -> '.join(stack['model_path'])})")
 
 
 @click.command("build")

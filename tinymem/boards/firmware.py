@@ -3,7 +3,9 @@
 Steps: check the model fits the board (before compiling anything: the shortfall in bytes), render
 the linker script (the board's memory map, or its sizes at the QEMU machine's addresses with
 emulate=True), configure and build boards/CMakeLists.txt with cmake/arm-none-eabi.cmake and the
-board's CPU flags, then read flash/RAM use from the ELF into OUT/report.json["firmware"][key].
+board's CPU flags, then read flash/RAM use from the ELF and the deepest stack from gcc's call-graph
+files (tinymem/boards/stack.py) into OUT/report.json["firmware"][key], and check that stack fits
+the board's reserved stack.
 
 The application is the device agent (runtime_c/agent, serving the model over the UART) unless
 `app_sources` names another main (tests use a semihosting harness).
@@ -23,6 +25,7 @@ from pathlib import Path
 from tinymem.boards.board import BOARDS_DIR, Board, emulation_layout, load_board, qemu_board
 from tinymem.boards.elf import elf_usage
 from tinymem.boards.linker import render_linker_script
+from tinymem.boards.stack import firmware_stack
 from tinymem.errors import InputError, TinymemError, ToolchainError
 
 ROOT = BOARDS_DIR.parent
@@ -97,6 +100,21 @@ def check_fit(report: dict, board: Board) -> None:
             what = f"{need + stack:,} B (model {need:,} B + stack {stack:,} B)" if stack else f"{need:,} B"
             raise FirmwareFitError(f"{model} does not fit {board.name}: RAM region '{region.name}' needs {what}, "
                                    f"the board has {region.size:,} B: short by {short:,} B", region.name, short)
+
+
+def check_stack(report: dict, board: Board, key: str, stack: dict) -> None:
+    """Fail when the firmware's deepest stack (measured) exceeds the stack the board reserves."""
+    used, reserved = stack["used_bytes"], board.stack_bytes
+    if used <= reserved:
+        return
+    need = int(report["ram"]["total_bytes"])
+    region = board.default_region
+    fits = need + used <= region.size
+    advice = (f"raise [firmware] stack_bytes in boards/{board.name}/board.toml to at least {used:,}" if fits else
+              f"model {need:,} B + stack {used:,} B exceed RAM region '{region.name}' ({region.size:,} B)")
+    raise FirmwareFitError(f"firmware for {key} needs {used:,} B of stack ({' -> '.join(stack['path'])}), "
+                           f"the board reserves {reserved:,} B: short by {used - reserved:,} B; {advice}",
+                           "stack", used - reserved)
 
 
 def kernel_sources(out: Path, dsp: bool) -> tuple[list[Path], list[str]]:
@@ -249,6 +267,8 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
         shutil.copy2(build_dir / f"firmware.{suffix}", fw_dir / f"firmware.{suffix}")
     info = _firmware_info(board, machine, elf, out, app, opt)
     info["kernels"] = {"dsp": bool(dsp_kernels), "arm": arm_kernels}
+    info["stack"] = {**firmware_stack(build_dir, out), "reserved_bytes": board.stack_bytes}
+    check_stack(report, board, key, info["stack"])
     if board.flash_method == "uf2" and machine is None:
         from tinymem.boards.uf2 import write_uf2
 
