@@ -16,6 +16,7 @@ from tinymem.frontend import load_model
 from tinymem.ir import verify
 from tinymem.memory import check_fits, plan_memory
 from tinymem.memory.target import memory_target
+from tinymem.memory.patch_picture import draw_patches
 from tinymem.memory.timeline import draw_timeline
 from tinymem.episodic import add_memory_head
 from tinymem.params import make_updatable
@@ -69,6 +70,12 @@ class CompileOptions:
         return " ".join(parts)
 
 
+def _pictures(report: dict, out: Path) -> None:
+    draw_timeline(report, out / "memory.png", out / "memory.svg")
+    if report["patch"]["mode"] != "off":
+        draw_patches(report, out / "patch.png")
+
+
 def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileOptions | None = None) -> dict:
     """Compile `model_path` into the C project `out_dir`; returns the report."""
     options = options or CompileOptions()
@@ -118,5 +125,5 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     for ext in extensions:
         ext.report(report)
     write_project(Path(out_dir), prefix, sources.files, sources.kernels, report,
-                  pictures=lambda d: draw_timeline(report, d / "memory.png", d / "memory.svg"))
+                  pictures=lambda d: _pictures(report, d))
     return report

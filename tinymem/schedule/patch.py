@@ -28,7 +28,7 @@ from tinymem.errors import TinymemError
 from tinymem.ir import Graph, Node
 from tinymem.memory.patch_arena import PatchArena, plan_patch_arena
 from tinymem.ops import get_op
-from tinymem.schedule.patch_plan import PatchPlan, patch_plan, stage_io
+from tinymem.schedule.patch_plan import PatchPlan, StageError, patch_plan
 from tinymem.schedule.schedule import ScheduleOptions, make_schedule
 
 GRID_SIZES = range(2, 9)
@@ -126,15 +126,13 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
     evaluated = []  # (candidate, plan, patch arena, patched graph)
     limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
     for split in range(1, limit + 1):
-        try:
-            stage_io(g, split)
-        except TinymemError:
-            continue
         for grid in ((n, m) for n in GRID_SIZES for m in GRID_SIZES):
             try:
                 plan = patch_plan(g, split, grid)
+            except StageError:
+                break  # this stage cannot be patched on any grid
             except TinymemError:
-                continue
+                continue  # the grid is larger than the stage output
             overhead = plan.extra_macs / max(model_macs, 1)
             cand = Candidate(split, grid, None, None, plan.extra_macs, overhead)
             choice.candidates.append(cand)

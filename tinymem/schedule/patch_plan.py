@@ -24,6 +24,10 @@ from tinymem.errors import TinymemError
 from tinymem.ir import Graph, Node
 from tinymem.ops import get_op
 
+class StageError(TinymemError):
+    """The first S operators cannot form a patched stage, whatever the grid."""
+
+
 Region = tuple[int, int, int, int]  # (y0, y1, x0, x1): rows [y0, y1) and columns [x0, x1)
 
 
@@ -56,25 +60,25 @@ class PatchPlan:
 def stage_io(g: Graph, split: int) -> tuple[str, str]:
     """(X, Y) of the stage made of the first `split` nodes of g, or an error naming the cause."""
     if not 1 <= split <= len(g.nodes):
-        raise TinymemError(f"--patch: split point {split} is out of range (the model has {len(g.nodes)} operators)")
+        raise StageError(f"--patch: split point {split} is out of range (the model has {len(g.nodes)} operators)")
     stage = g.nodes[:split]
     produced = {t for n in stage for t in n.outputs if t}
     outside = {t for n in stage for t in n.inputs if t and t not in produced and not g.tensor(t).is_const}
     for node in stage:
         if get_op(node.op).receptive_field(node, g) is None:
-            raise TinymemError(f"--patch {split}: operator {node.op} (node {node.name}) cannot run on patches")
+            raise StageError(f"--patch {split}: operator {node.op} (node {node.name}) cannot run on patches")
     if len(outside) != 1 or next(iter(outside)) not in g.inputs:
-        raise TinymemError(f"--patch {split}: the stage must read exactly one graph input (reads {sorted(outside)})")
+        raise StageError(f"--patch {split}: the stage must read exactly one graph input (reads {sorted(outside)})")
     later = {t for n in g.nodes[split:] for t in n.inputs if t} | set(g.outputs)
     escaping = sorted(produced & later)
     if len(escaping) != 1:
-        raise TinymemError(f"--patch {split}: the stage must have exactly one output used after it "
+        raise StageError(f"--patch {split}: the stage must have exactly one output used after it "
                            f"(has {escaping or 'none'})")
     x, y = next(iter(outside)), escaping[0]
     for name in (x, y):
         t = g.tensor(name)
         if len(t.shape) != 4 or t.shape[0] != 1 or t.persistent:
-            raise TinymemError(f"--patch {split}: tensor {name!r} {t.shape} is not a batch-1 NHWC feature map")
+            raise StageError(f"--patch {split}: tensor {name!r} {t.shape} is not a batch-1 NHWC feature map")
     return x, y
 
 
@@ -113,7 +117,7 @@ def _regions(g: Graph, stage: list[Node], y: str, out: Region):
     for node in reversed(stage):
         r = regions.get(node.outputs[0])
         if r is None:
-            raise TinymemError(f"--patch: node {node.name} does not lead to the stage output {y!r}")
+            raise StageError(f"--patch: node {node.name} does not lead to the stage output {y!r}")
         rows, cols = get_op(node.op).receptive_field(node, g)
         for t in node.inputs:
             if not t or g.tensor(t).is_const:
@@ -122,7 +126,7 @@ def _regions(g: Graph, stage: list[Node], y: str, out: Region):
             (a, b), (c, d) = rows.span(r[0], r[1]), cols.span(r[2], r[3])
             need = (max(a, 0), min(b, th), max(c, 0), min(d, tw))
             if regions.setdefault(t, need) != need:
-                raise TinymemError(f"--patch: tensor {t!r} is read over different regions (a branch with "
+                raise StageError(f"--patch: tensor {t!r} is read over different regions (a branch with "
                                    "its own halo, e.g. a residual block) which patching does not support")
             pads[node.name] = (need[0] - a, need[2] - c, b - need[1], d - need[3])
     return regions, pads
