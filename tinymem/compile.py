@@ -15,6 +15,7 @@ from tinymem.compiler.state_pairs import make_state
 from tinymem.frontend import load_model
 from tinymem.ir import verify
 from tinymem.memory import check_fits, plan_memory
+from tinymem.memory.plan import layer_bound
 from tinymem.memory.target import memory_target
 from tinymem.memory.patch_picture import draw_patches
 from tinymem.memory.timeline import draw_timeline
@@ -96,6 +97,7 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     target = memory_target(options.board, options.alignment)
     schedule_options = ScheduleOptions(options.inplace, True, options.overwrite_inputs, options.io, target.alignment)
     patching = choose_patch(graph, options.patch, schedule_options, options.max_mac_overhead, options.stream_input)
+    layers = graph
     graph = patching.apply(graph)
     if options.stream_input:
         schedule_options.stream_inputs = (patching.plan.input,)
@@ -103,6 +105,8 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     graph = schedule.graph
     # 4. plan memory: lifetimes -> arena offsets, which must fit the board's RAM
     plan = plan_memory(graph, target.alignment, options.planner, schedule=schedule)
+    if patching.plan is not None:  # the layer-by-layer bound stays that of the unpatched model
+        plan.baseline_bound_bytes = layer_bound(layers, target.alignment)
     if head is not None:  # its slots join the state region; their number may come from free RAM
         head.place(graph, plan, target, params.nbytes if params else 0)
     if target.capacity is not None:

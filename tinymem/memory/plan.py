@@ -158,15 +158,16 @@ def plan_memory(g: Graph, alignment: int = 16, planner: str = "auto", time_limit
 
 def baseline_bound(schedule, alignment: int) -> int:
     """Lower bound of the model's own order, every buffer in the arena, nothing in place, no views."""
-    from tinymem.memory.lifetimes import buffer_lifetimes as lifetimes
+    import dataclasses
 
     g = schedule.graph
     by_name = {n.name: n for n in g.nodes}
-    import dataclasses
+    return layer_bound(dataclasses.replace(g, nodes=[by_name[n] for n in schedule.original_order]), alignment)
 
-    original = dataclasses.replace(g, nodes=[by_name[n] for n in schedule.original_order])
-    buffers = lifetimes(original)
-    return max(live_bytes_per_tick(buffers, len(original.nodes), alignment))
+
+def layer_bound(g: Graph, alignment: int) -> int:
+    """Lower bound of graph g run layer by layer in its order, nothing in place, no views."""
+    return max(live_bytes_per_tick(buffer_lifetimes(g), len(g.nodes), alignment))
 
 
 def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM", detail: str = "") -> None:
