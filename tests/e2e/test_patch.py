@@ -19,9 +19,8 @@ from tinymem.sim.references import run_tflm
 IMAGES = 4
 
 
-def compiled(shared, tmp_path_factory, model: str, variants: dict[str, dict]) -> dict:
+def compiled(path, tmp_path_factory, variants: dict[str, dict]) -> dict:
     """variant -> (report, outputs for the seeded images); "tflm": (None, TFLM's outputs)."""
-    path = shared / "models" / model
     rng = np.random.default_rng(0)
     results = {}
     for name, opts in variants.items():
@@ -37,14 +36,36 @@ def compiled(shared, tmp_path_factory, model: str, variants: dict[str, dict]) ->
 
 @pytest.fixture(scope="module")
 def vww(shared, tmp_path_factory):
-    return compiled(shared, tmp_path_factory, "mlperf_vww_mbv1_int8.tflite", {
+    return compiled(shared / "models" / "mlperf_vww_mbv1_int8.tflite", tmp_path_factory, {
         "layers": {}, "patched": {"patch": "4:8x8"}, "stream": {"patch": "8:4x4", "stream_input": True}})
 
 
 @pytest.fixture(scope="module")
 def ic(shared, tmp_path_factory):
-    return compiled(shared, tmp_path_factory, "mlperf_ic_resnet8_int8.tflite", {
+    return compiled(shared / "models" / "mlperf_ic_resnet8_int8.tflite", tmp_path_factory, {
         "layers": {}, "grid2x2": {"patch": "1:2x2"}, "grid4x3": {"patch": "1:4x3"}, "auto": {"patch": "auto"}})
+
+
+@pytest.fixture(scope="module")
+def mbv2(tmp_path_factory):
+    from models.make_mobilenetv2 import build_mobilenetv2
+
+    model = build_mobilenetv2(tmp_path_factory.mktemp("mbv2") / "mobilenetv2.tflite", seed=0)
+    return compiled(model, tmp_path_factory, {
+        "layers": {}, "patched": {"patch": "6:8x8"}, "stream": {"patch": "6:2x3", "stream_input": True}})
+
+
+@pytest.mark.parametrize("variant", ["patched", "stream"])
+def test_mobilenetv2_bit_identical(mbv2, variant):
+    np.testing.assert_array_equal(mbv2[variant][1], mbv2["tflm"][1])
+    np.testing.assert_array_equal(mbv2[variant][1], mbv2["layers"][1])
+
+
+def test_mobilenetv2_peak(mbv2):
+    """Issue 7: at least 3.5x below the layer-by-layer bound at <= 10 % extra MACs."""
+    report = mbv2["patched"][0]
+    assert report["ram"]["baseline_bound_bytes"] >= 3.5 * report["ram"]["arena_bytes"]
+    assert report["patch"]["plan"]["mac_overhead"] <= 0.10
 
 
 @pytest.mark.parametrize("variant", ["layers", "patched", "stream"])
