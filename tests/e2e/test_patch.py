@@ -43,7 +43,8 @@ def vww(shared, tmp_path_factory):
 @pytest.fixture(scope="module")
 def ic(shared, tmp_path_factory):
     return compiled(shared / "models" / "mlperf_ic_resnet8_int8.tflite", tmp_path_factory, {
-        "layers": {}, "grid2x2": {"patch": "1:2x2"}, "grid4x3": {"patch": "1:4x3"}, "auto": {"patch": "auto"}})
+        "layers": {}, "grid2x2": {"patch": "1:2x2"}, "residual": {"patch": "8:4x3"}, "auto": {"patch": "auto"},
+        "stream": {"patch": "8:4x4", "stream_input": True}})
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_vww_bit_identical(vww, variant):
     np.testing.assert_array_equal(vww[variant][1], vww["tflm"][1])
 
 
-@pytest.mark.parametrize("variant", ["layers", "grid2x2", "grid4x3", "auto"])
+@pytest.mark.parametrize("variant", ["layers", "grid2x2", "residual", "auto", "stream"])
 def test_ic_bit_identical(ic, variant):
     np.testing.assert_array_equal(ic[variant][1], ic["tflm"][1])
 

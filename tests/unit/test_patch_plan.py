@@ -118,6 +118,33 @@ def test_chain_patches_rebuild_the_output():
         assert plan.patched_macs >= plan.stage_macs
 
 
+def test_residual_block_patches_rebuild_the_output():
+    """conv -> (conv 3x3 -> conv 3x3 s1) + skip: the skip path reads a cropped copy of its input."""
+    conv = {"strides": [1, 1], "dilations": [1, 1], "pads": [1, 1, 1, 1], "act": "none"}
+    g = one_op("conv2d", 12, 9, 2, conv, (3, 3, 3, 2))
+    from tinymem.ops import get_op
+
+    for name, op, ins, filt in (("b", "conv2d", ["y"], (3, 3, 3, 3)), ("c", "conv2d", ["tb"], (3, 5, 5, 3)),
+                                ("s", "add", ["y", "tc"], None)):
+        attrs = dict(conv, pads=[2, 2, 2, 2]) if name == "c" else conv if filt else {"act": "none"}
+        ins = ins + ([g.add_const(f"w{name}", RNG.standard_normal(filt).astype(np.float32))] if filt else [])
+        node = Node(op, name, ins, [f"t{name}"], attrs)
+        g.nodes.append(node)
+        g.add_tensor(Tensor(f"t{name}", tuple(get_op(op).infer(node, g)[0]), "f32"))
+    g.outputs = ["ts"]
+    x = RNG.standard_normal((1, 12, 9, 2)).astype(np.float32)
+    want = interpret(g, [x])[0]
+    for grid in ((2, 2), (3, 3), (4, 2)):
+        plan = patch_plan(g, 4, grid)
+        assert "strided_slice" in [n.op for n in plan.patches[0].graph.nodes]
+        got = np.zeros_like(want)
+        for patch in plan.patches:
+            y0, y1, x0, x1 = patch.regions["x"]
+            r0, r1, c0, c1 = patch.regions["ts"]
+            got[:, r0:r1, c0:c1] = interpret(patch.graph, [x[:, y0:y1, x0:x1]])[0]
+        np.testing.assert_array_equal(got, want)
+
+
 def test_bad_plans_name_the_cause():
     g = one_op("conv2d", 8, 8, 2, {"strides": [1, 1], "dilations": [1, 1], "pads": [1, 1, 1, 1], "act": "none"},
                (2, 3, 3, 2))

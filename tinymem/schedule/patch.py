@@ -100,11 +100,14 @@ def _arena(g: Graph, options: ScheduleOptions, planner: str = "auto") -> tuple[i
     return plan.arena_bytes, plan.lower_bound_bytes
 
 
-def _peak(g: Graph, options: ScheduleOptions) -> int:
-    """The most bytes live at any half step of g's schedule (a lower bound of its arena)."""
-    from tinymem.schedule.schedule import _bound
+def _ticks(g: Graph, options: ScheduleOptions) -> list[int]:
+    """Aligned live bytes per half step of g's schedule (their maximum: a lower bound of its arena)."""
+    from tinymem.memory.lifetimes import buffer_lifetimes
+    from tinymem.memory.plan import live_bytes_per_tick
 
-    return _bound(make_schedule(g, options))
+    schedule = make_schedule(g, options)
+    buffers = [b for b in buffer_lifetimes(schedule.graph, schedule) if b.region == "arena"]
+    return live_bytes_per_tick(buffers, len(schedule.graph.nodes), options.alignment)
 
 
 def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: float = DEFAULT_MAX_OVERHEAD,
@@ -124,6 +127,11 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
         choice.arena = plan_patch_arena([p.graph for p in choice.plan.patches], options.alignment, options.inplace)
         return choice
     evaluated = []  # (candidate, plan, patch arena, patched graph)
+    schedules: dict[int, tuple[list[int], int]] = {}  # split point -> (live bytes per tick, its block)
+
+    def _aligned(arena: PatchArena) -> int:
+        return -(-arena.nbytes // options.alignment) * options.alignment
+
     limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
     for split in range(1, limit + 1):
         for grid in ((n, m) for n in GRID_SIZES for m in GRID_SIZES):
@@ -140,7 +148,12 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
                 continue
             arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment, options.inplace)
             patched = patched_graph(g, plan, arena, stream_input)
-            cand.peak_bytes = _peak(patched, _with_stream(options, plan, stream_input))
+            # the stage is step 0 (ticks 0 and 1, its block as scratch in both); the rest of the
+            # schedule does not depend on the grid, so it is scheduled once per split point
+            if split not in schedules:
+                schedules[split] = (_ticks(patched, _with_stream(options, plan, stream_input)), _aligned(arena))
+            ticks, block = schedules[split]
+            cand.peak_bytes = max(max(ticks[:2]) - block + _aligned(arena), max(ticks[2:], default=0))
             evaluated.append((cand, plan, arena, patched))
     # the real planner on the candidates in order of their peak, until no later one can win
     best = None

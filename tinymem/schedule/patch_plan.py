@@ -6,9 +6,10 @@ columns. For each patch the region every stage tensor must hold follows backward
 operators' receptive fields (`Op.receptive_field`): output rows [lo, hi) read input rows
 `Window.span(lo, hi)`, clipped to the tensor; what the clipping cuts off lies in the operator's own
 padding, so a patch pads only where it touches a true image border, and its interior halo is
-computed again by the neighbouring patch (the extra MACs). A tensor read by several operators must
-be needed over the same region by all of them (branches whose halos differ, as the skip path of a
-residual block, are not supported yet).
+computed again by the neighbouring patch (the extra MACs). A tensor read by several operators (the
+input of a residual block) is computed over the union of what its readers need; a reader that
+needs less (the skip path into the Add) reads a cropped copy (a strided_slice node in the patch
+graph).
 
 Each patch gets its own small graph: the same tensor and node names, patch-sized tensors, and
 nodes with the patch's padding (`Op.patch_node`), so the ordinary reference and C emission of every
@@ -94,16 +95,20 @@ def patch_plan(g: Graph, split: int, grid: tuple[int, int]) -> PatchPlan:
         raise TinymemError(f"--patch {split}:{n}x{m}: the grid is larger than the stage output "
                            f"{y!r} ({h}x{w})")
     stage = g.nodes[:split]
+    geometry = [_regions(g, stage, y, (r0, r1, c0, c1))
+                for r0, r1 in grid_bounds(h, n) for c0, c1 in grid_bounds(w, m)]
+    # a reader that needs less of a tensor than the patch holds gets its own cropped copy, in
+    # every patch, so that all patches run the same code
+    crops = {read for regions, needs, _ in geometry for read, need in needs.items() if regions[read[1]] != need}
     graphs: dict[tuple, Graph] = {}  # patches of the same shapes and padding share one graph
     patches = []
-    for r0, r1 in grid_bounds(h, n):
-        for c0, c1 in grid_bounds(w, m):
-            regions, pads = _regions(g, stage, y, (r0, r1, c0, c1))
-            key = (tuple((t, r[1] - r[0], r[3] - r[2]) for t, r in sorted(regions.items())),
-                   tuple(sorted(pads.items())))
-            if key not in graphs:
-                graphs[key] = _graph(g, stage, x, y, regions, pads)
-            patches.append(Patch(regions, graphs[key]))
+    for regions, needs, pads in geometry:
+        key = (tuple((t, r[1] - r[0], r[3] - r[2]) for t, r in sorted(regions.items())),
+               tuple(sorted(pads.items())),
+               tuple((read, _offset(regions[read[1]], needs[read])) for read in sorted(crops)))
+        if key not in graphs:
+            graphs[key] = _graph(g, stage, x, y, regions, needs, pads, crops)
+        patches.append(Patch(regions, graphs[key]))
     stage_macs = sum(get_op(nd.op).macs(nd, g) for nd in stage)
     macs = {id(sub): sum(get_op(nd.op).macs(nd, sub) for nd in sub.nodes) for sub in graphs.values()}
     patched = sum(macs[id(p.graph)] for p in patches)
@@ -111,10 +116,13 @@ def patch_plan(g: Graph, split: int, grid: tuple[int, int]) -> PatchPlan:
 
 
 def _regions(g: Graph, stage: list[Node], y: str, out: Region):
-    """(tensor -> region, node -> the padding it still needs) for the output patch `out`."""
+    """For the output patch `out`: (tensor -> the region the patch computes, the union of what its
+    readers need; (node, input tensor) -> the region that node reads; node -> the padding it still
+    needs)."""
     regions: dict[str, Region] = {y: out}
+    needs: dict[tuple[str, str], Region] = {}
     pads: dict[str, tuple[int, int, int, int]] = {}
-    for node in reversed(stage):
+    for node in reversed(stage):  # every reader of a node's output comes after the node
         r = regions.get(node.outputs[0])
         if r is None:
             raise StageError(f"--patch: node {node.name} does not lead to the stage output {y!r}")
@@ -124,20 +132,35 @@ def _regions(g: Graph, stage: list[Node], y: str, out: Region):
                 continue
             _, th, tw, _ = g.tensor(t).shape
             (a, b), (c, d) = rows.span(r[0], r[1]), cols.span(r[2], r[3])
-            need = (max(a, 0), min(b, th), max(c, 0), min(d, tw))
-            if regions.setdefault(t, need) != need:
-                raise StageError(f"--patch: tensor {t!r} is read over different regions (a branch with "
-                                   "its own halo, e.g. a residual block) which patching does not support")
+            need = needs[node.name, t] = (max(a, 0), min(b, th), max(c, 0), min(d, tw))
+            old = regions.get(t, need)
+            regions[t] = (min(old[0], need[0]), max(old[1], need[1]), min(old[2], need[2]), max(old[3], need[3]))
             pads[node.name] = (need[0] - a, need[2] - c, b - need[1], d - need[3])
-    return regions, pads
+    return regions, needs, pads
 
 
-def _graph(g: Graph, stage: list[Node], x: str, y: str, regions: dict[str, Region], pads) -> Graph:
+def _offset(region: Region, need: Region) -> tuple[int, int, int, int]:
+    return need[0] - region[0], need[2] - region[2], need[1] - need[0], need[3] - need[2]
+
+
+def _graph(g: Graph, stage: list[Node], x: str, y: str, regions: dict[str, Region], needs, pads,
+           crops) -> Graph:
     tensors = {t: g.tensor(t) for nd in stage for t in (*nd.inputs, *nd.outputs) if t}
     for t, (y0, y1, x0, x1) in regions.items():
         full = g.tensor(t)
         tensors[t] = dataclasses.replace(full, shape=(1, y1 - y0, x1 - x0, full.shape[3]))
-    nodes = [get_op(nd.op).patch_node(nd, pads[nd.name]) for nd in stage]
+    nodes = []
+    for nd in stage:
+        node = get_op(nd.op).patch_node(nd, pads[nd.name])
+        for t in [t for t in node.inputs if (nd.name, t) in crops]:
+            dy, dx, rows, cols = _offset(regions[t], needs[nd.name, t])
+            name = f"{t}@{nd.name}"
+            tensors[name] = dataclasses.replace(tensors[t], name=name, shape=(1, rows, cols, tensors[t].shape[3]))
+            nodes.append(Node("strided_slice", f"crop:{name}", [t], [name],
+                              {"begin": [0, dy, dx, 0], "end": [1, dy + rows, dx + cols, tensors[t].shape[3]],
+                               "strides": [1, 1, 1, 1]}))
+            node = dataclasses.replace(node, inputs=[name if i == t else i for i in node.inputs])
+        nodes.append(node)
     sub = Graph(f"{g.name}_patch", tensors, nodes, [x], [y])
     for node in nodes:  # the receptive-field rule and the op's shape rule must agree
         if tuple(get_op(node.op).infer(node, sub)[0]) != sub.tensor(node.outputs[0]).shape:
