@@ -53,7 +53,7 @@ def mbv2(tmp_path_factory):
 
     model = build_mobilenetv2(tmp_path_factory.mktemp("mbv2") / "mobilenetv2.tflite", seed=0)
     return compiled(model, tmp_path_factory, {
-        "layers": {}, "patched": {"patch": "6:8x8"}, "stream": {"patch": "6:2x3", "stream_input": True}})
+        "layers": {}, "patched": {"patch": "6:8x8"}, "stream": {"patch": "13:3x4", "stream_input": True}})
 
 
 @pytest.mark.parametrize("variant", ["patched", "stream"])
@@ -62,11 +62,13 @@ def test_mobilenetv2_bit_identical(mbv2, variant):
     np.testing.assert_array_equal(mbv2[variant][1], mbv2["layers"][1])
 
 
-def test_mobilenetv2_peak(mbv2):
-    """Issue 7: at least 3.5x below the layer-by-layer bound at <= 10 % extra MACs."""
-    report = mbv2["patched"][0]
-    assert report["ram"]["baseline_bound_bytes"] >= 3.5 * report["ram"]["arena_bytes"]
-    assert report["patch"]["plan"]["mac_overhead"] <= 0.10
+@pytest.mark.parametrize("variant,factor,overhead", [("patched", 3.5, 0.10), ("stream", 7.0, 0.25)])
+def test_mobilenetv2_peak(mbv2, variant, factor, overhead):
+    """Issue 7: at least 3.5x below the layer-by-layer bound at <= 10 % extra MACs, 7x with
+    --stream-input at <= 25 % (the streamed stage runs through three residual blocks)."""
+    report = mbv2[variant][0]
+    assert report["ram"]["baseline_bound_bytes"] >= factor * report["ram"]["arena_bytes"]
+    assert report["patch"]["plan"]["mac_overhead"] <= overhead
 
 
 @pytest.mark.parametrize("variant", ["layers", "patched", "stream"])

@@ -3,7 +3,8 @@
   off      layer by layer (the default)
   S:NxM    the first S operators on an N x M grid of output patches
   auto     every split point S and grid n x m (n, m in 2..8) whose extra MACs stay within
-           `--max-mac-overhead` of the model's MACs (default 0.15) is scheduled and its buffer
+           `--max-mac-overhead` of the model's MACs (default 0.15; for each n, m grows until the
+           budget or the stage output is exceeded: more columns only add halo) is scheduled and its buffer
            lifetimes give its peak (the most bytes live at once, a lower bound of any arena);
            the ordinary memory planner (tinymem/memory) then places the candidates in order of
            their peak until no later one can beat the best arena found. The smallest arena wins
@@ -132,29 +133,36 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
     def _aligned(arena: PatchArena) -> int:
         return -(-arena.nbytes // options.alignment) * options.alignment
 
+    def evaluate(cand: Candidate, plan: PatchPlan) -> None:
+        arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment, options.inplace)
+        patched = patched_graph(g, plan, arena, stream_input)
+        # the stage is step 0 (ticks 0 and 1, its block as scratch in both); the rest of the
+        # schedule does not depend on the grid, so it is scheduled once per split point
+        if plan.split not in schedules:
+            schedules[plan.split] = (_ticks(patched, _with_stream(options, plan, stream_input)), _aligned(arena))
+        ticks, block = schedules[plan.split]
+        cand.peak_bytes = max(max(ticks[:2]) - block + _aligned(arena), max(ticks[2:], default=0))
+        evaluated.append((cand, plan, arena, patched))
+
     limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
     for split in range(1, limit + 1):
-        for grid in ((n, m) for n in GRID_SIZES for m in GRID_SIZES):
-            try:
-                plan = patch_plan(g, split, grid)
-            except StageError:
-                break  # this stage cannot be patched on any grid
-            except TinymemError:
-                continue  # the grid is larger than the stage output
-            overhead = plan.extra_macs / max(model_macs, 1)
-            cand = Candidate(split, grid, None, None, plan.extra_macs, overhead)
-            choice.candidates.append(cand)
-            if overhead > max_overhead:
-                continue
-            arena = plan_patch_arena([p.graph for p in plan.patches], options.alignment, options.inplace)
-            patched = patched_graph(g, plan, arena, stream_input)
-            # the stage is step 0 (ticks 0 and 1, its block as scratch in both); the rest of the
-            # schedule does not depend on the grid, so it is scheduled once per split point
-            if split not in schedules:
-                schedules[split] = (_ticks(patched, _with_stream(options, plan, stream_input)), _aligned(arena))
-            ticks, block = schedules[split]
-            cand.peak_bytes = max(max(ticks[:2]) - block + _aligned(arena), max(ticks[2:], default=0))
-            evaluated.append((cand, plan, arena, patched))
+        try:
+            for n in GRID_SIZES:
+                for m in GRID_SIZES:
+                    try:
+                        plan = patch_plan(g, split, (n, m))
+                    except StageError:
+                        raise
+                    except TinymemError:
+                        break  # the grid is larger than the stage output
+                    overhead = plan.extra_macs / max(model_macs, 1)
+                    choice.candidates.append(Candidate(split, (n, m), None, None, plan.extra_macs, overhead))
+                    if overhead > max_overhead:
+                        break  # more patch columns only add halo
+                    evaluate(choice.candidates[-1], plan)
+        except StageError:
+            continue  # this stage cannot be patched on any grid
+
     # the real planner on the candidates in order of their peak, until no later one can win
     best = None
     for cand, plan, arena, patched in sorted(evaluated, key=lambda e: (e[0].peak_bytes, e[0].extra_macs)):

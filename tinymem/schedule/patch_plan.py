@@ -95,48 +95,59 @@ def patch_plan(g: Graph, split: int, grid: tuple[int, int]) -> PatchPlan:
         raise TinymemError(f"--patch {split}:{n}x{m}: the grid is larger than the stage output "
                            f"{y!r} ({h}x{w})")
     stage = g.nodes[:split]
-    geometry = [_regions(g, stage, y, (r0, r1, c0, c1))
-                for r0, r1 in grid_bounds(h, n) for c0, c1 in grid_bounds(w, m)]
+    # rows and columns are independent: one backward pass per patch row and per patch column
+    rows = [_spans(g, stage, y, 1, lo, hi) for lo, hi in grid_bounds(h, n)]
+    cols = [_spans(g, stage, y, 2, lo, hi) for lo, hi in grid_bounds(w, m)]
     # a reader that needs less of a tensor than the patch holds gets its own cropped copy, in
     # every patch, so that all patches run the same code
-    crops = {read for regions, needs, _ in geometry for read, need in needs.items() if regions[read[1]] != need}
-    graphs: dict[tuple, Graph] = {}  # patches of the same shapes and padding share one graph
+    crops = {read for spans, needs, _ in rows + cols for read, need in needs.items() if spans[read[1]] != need}
+    graphs: dict[tuple[int, int], Graph] = {}  # patches of the same shapes and padding share one graph
+    made: dict[tuple, object] = {}  # patch-sized tensors and padded nodes, shared between graphs
+    keys = [[_key(axis, crops) for axis in axes] for axes in (rows, cols)]
     patches = []
-    for regions, needs, pads in geometry:
-        key = (tuple((t, r[1] - r[0], r[3] - r[2]) for t, r in sorted(regions.items())),
-               tuple(sorted(pads.items())),
-               tuple((read, _offset(regions[read[1]], needs[read])) for read in sorted(crops)))
-        if key not in graphs:
-            graphs[key] = _graph(g, stage, x, y, regions, needs, pads, crops)
-        patches.append(Patch(regions, graphs[key]))
+    for i, (rs, rn, rp) in enumerate(rows):
+        for j, (cs, cn, cp) in enumerate(cols):
+            regions = {t: (*rs[t], *cs[t]) for t in rs}
+            needs = {read: (*rn[read], *cn[read]) for read in rn}
+            key = (keys[0][i], keys[1][j])
+            if key not in graphs:
+                pads = {k: (rp[k][0], cp[k][0], rp[k][1], cp[k][1]) for k in rp}
+                graphs[key] = _graph(g, stage, x, y, regions, needs, pads, crops, made)
+            patches.append(Patch(regions, graphs[key]))
     stage_macs = sum(get_op(nd.op).macs(nd, g) for nd in stage)
     macs = {id(sub): sum(get_op(nd.op).macs(nd, sub) for nd in sub.nodes) for sub in graphs.values()}
     patched = sum(macs[id(p.graph)] for p in patches)
     return PatchPlan(split, (n, m), x, y, list(stage), patches, stage_macs, patched)
 
 
-def _regions(g: Graph, stage: list[Node], y: str, out: Region):
-    """For the output patch `out`: (tensor -> the region the patch computes, the union of what its
-    readers need; (node, input tensor) -> the region that node reads; node -> the padding it still
-    needs)."""
-    regions: dict[str, Region] = {y: out}
-    needs: dict[tuple[str, str], Region] = {}
-    pads: dict[str, tuple[int, int, int, int]] = {}
+def _spans(g: Graph, stage: list[Node], y: str, axis: int, lo: int, hi: int):
+    """Along one axis (1: rows, 2: columns), for output patch [lo, hi) of y: (tensor -> the span the
+    patch computes, the union of what its readers need; (node, input tensor) -> the span that node
+    reads; node -> the padding it still needs, (before, after))."""
+    spans: dict[str, tuple[int, int]] = {y: (lo, hi)}
+    needs: dict[tuple[str, str], tuple[int, int]] = {}
+    pads: dict[str, tuple[int, int]] = {}
     for node in reversed(stage):  # every reader of a node's output comes after the node
-        r = regions.get(node.outputs[0])
+        r = spans.get(node.outputs[0])
         if r is None:
             raise StageError(f"--patch: node {node.name} does not lead to the stage output {y!r}")
-        rows, cols = get_op(node.op).receptive_field(node, g)
+        window = get_op(node.op).receptive_field(node, g)[axis - 1]
+        a, b = window.span(*r)
         for t in node.inputs:
             if not t or g.tensor(t).is_const:
                 continue
-            _, th, tw, _ = g.tensor(t).shape
-            (a, b), (c, d) = rows.span(r[0], r[1]), cols.span(r[2], r[3])
-            need = needs[node.name, t] = (max(a, 0), min(b, th), max(c, 0), min(d, tw))
-            old = regions.get(t, need)
-            regions[t] = (min(old[0], need[0]), max(old[1], need[1]), min(old[2], need[2]), max(old[3], need[3]))
-            pads[node.name] = (need[0] - a, need[2] - c, b - need[1], d - need[3])
-    return regions, needs, pads
+            need = needs[node.name, t] = (max(a, 0), min(b, g.tensor(t).shape[axis]))
+            old = spans.get(t, need)
+            spans[t] = (min(old[0], need[0]), max(old[1], need[1]))
+            pads[node.name] = (need[0] - a, b - need[1])
+    return spans, needs, pads
+
+
+def _key(axis_spans, crops) -> tuple:
+    """What one patch row (or column) changes in the patch graph: sizes, paddings, crop offsets."""
+    spans, needs, pads = axis_spans
+    return (tuple((t, b - a) for t, (a, b) in sorted(spans.items())), tuple(sorted(pads.items())),
+            tuple((read, needs[read][0] - spans[read[1]][0], needs[read][1] - needs[read][0]) for read in sorted(crops)))
 
 
 def _offset(region: Region, need: Region) -> tuple[int, int, int, int]:
@@ -144,18 +155,25 @@ def _offset(region: Region, need: Region) -> tuple[int, int, int, int]:
 
 
 def _graph(g: Graph, stage: list[Node], x: str, y: str, regions: dict[str, Region], needs, pads,
-           crops) -> Graph:
+           crops, made: dict) -> Graph:
+    def once(key, build):
+        if key not in made:
+            made[key] = build()
+        return made[key]
+
     tensors = {t: g.tensor(t) for nd in stage for t in (*nd.inputs, *nd.outputs) if t}
     for t, (y0, y1, x0, x1) in regions.items():
         full = g.tensor(t)
-        tensors[t] = dataclasses.replace(full, shape=(1, y1 - y0, x1 - x0, full.shape[3]))
+        tensors[t] = once((t, y1 - y0, x1 - x0),
+                          lambda: dataclasses.replace(full, shape=(1, y1 - y0, x1 - x0, full.shape[3])))
     nodes = []
     for nd in stage:
-        node = get_op(nd.op).patch_node(nd, pads[nd.name])
+        node = once((nd.name, pads[nd.name]), lambda: get_op(nd.op).patch_node(nd, pads[nd.name]))
         for t in [t for t in node.inputs if (nd.name, t) in crops]:
             dy, dx, rows, cols = _offset(regions[t], needs[nd.name, t])
             name = f"{t}@{nd.name}"
-            tensors[name] = dataclasses.replace(tensors[t], name=name, shape=(1, rows, cols, tensors[t].shape[3]))
+            tensors[name] = once((name, rows, cols), lambda: dataclasses.replace(
+                tensors[t], name=name, shape=(1, rows, cols, tensors[t].shape[3])))
             nodes.append(Node("strided_slice", f"crop:{name}", [t], [name],
                               {"begin": [0, dy, dx, 0], "end": [1, dy + rows, dx + cols, tensors[t].shape[3]],
                                "strides": [1, 1, 1, 1]}))
