@@ -64,7 +64,8 @@ class CompileOptions:
             parts += [f"--slots {self.memory_slots}"] if self.memory_slots is not None else []
             parts += [f"--embedding {self.memory_embedding}"] if self.memory_embedding else []
         parts += [f"--patch {self.patch}"] if self.patch != "off" else []
-        parts += [f"--max-mac-overhead {self.max_mac_overhead:g}"] if self.max_mac_overhead != DEFAULT_MAX_OVERHEAD else []
+        if self.max_mac_overhead != DEFAULT_MAX_OVERHEAD:
+            parts += [f"--max-mac-overhead {self.max_mac_overhead:g}"]
         parts += ["--stream-input"] if self.stream_input else []
         if self.state is not None:
             parts += [f"--state {k}={v}" for k, v in self.state.items()] or ["--state none"]

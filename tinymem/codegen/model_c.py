@@ -107,8 +107,9 @@ const void *{prefix}_output_ptr(int32_t i);
 """
         io_state = io_check = ""
     if streamed:  # --stream-input (docs/patch.md)
+        which = ", ".join(str(i) for i, t in enumerate(ins) if t.name in streamed)
         io_api += f"""
-/* --stream-input: run() fetches input {ins.index(next(t for t in ins if t.name in streamed))} window by window through `fetch` (see
+/* --stream-input: run() fetches input {which} window by window through `fetch` (see
  * tinymem/patch_stage.h for its contract); input_ptr() gives NULL for it. Call before run(). */
 #define {P}_STREAM_INPUT 1
 tm_status {prefix}_set_input_source(tm_fetch_fn fetch, void *ctx);

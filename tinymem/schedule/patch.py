@@ -111,6 +111,27 @@ def _ticks(g: Graph, options: ScheduleOptions) -> list[int]:
     return live_bytes_per_tick(buffers, len(schedule.graph.nodes), options.alignment)
 
 
+def _grids(g: Graph, split: int, model_macs: int, max_overhead: float) -> list[tuple[Candidate, PatchPlan | None]]:
+    """The candidates of one split point with their plans (None: over the MAC budget); none when
+    the stage cannot be patched. For each n, m grows until the budget or the stage output is
+    exceeded (more columns only add halo)."""
+    out = []
+    for n in GRID_SIZES:
+        for m in GRID_SIZES:
+            try:
+                plan = patch_plan(g, split, (n, m))
+            except StageError:
+                return []  # whatever the grid
+            except TinymemError:
+                break  # the grid is larger than the stage output
+            overhead = plan.extra_macs / max(model_macs, 1)
+            out.append((Candidate(split, (n, m), None, None, plan.extra_macs, overhead),
+                        plan if overhead <= max_overhead else None))
+            if overhead > max_overhead:
+                break
+    return out
+
+
 def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: float = DEFAULT_MAX_OVERHEAD,
                  stream_input: bool = False) -> PatchChoice:
     """The patch plan for `--patch mode` (see the module doc); options: how the rest is scheduled."""
@@ -146,23 +167,10 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
 
     limit = next((i for i, n in enumerate(g.nodes) if get_op(n.op).receptive_field(n, g) is None), len(g.nodes))
     for split in range(1, limit + 1):
-        try:
-            for n in GRID_SIZES:
-                for m in GRID_SIZES:
-                    try:
-                        plan = patch_plan(g, split, (n, m))
-                    except StageError:
-                        raise
-                    except TinymemError:
-                        break  # the grid is larger than the stage output
-                    overhead = plan.extra_macs / max(model_macs, 1)
-                    choice.candidates.append(Candidate(split, (n, m), None, None, plan.extra_macs, overhead))
-                    if overhead > max_overhead:
-                        break  # more patch columns only add halo
-                    evaluate(choice.candidates[-1], plan)
-        except StageError:
-            continue  # this stage cannot be patched on any grid
-
+        for cand, plan in _grids(g, split, model_macs, max_overhead):
+            choice.candidates.append(cand)
+            if plan is not None:
+                evaluate(cand, plan)
     # the real planner on the candidates in order of their peak, until no later one can win
     best = None
     for cand, plan, arena, patched in sorted(evaluated, key=lambda e: (e[0].peak_bytes, e[0].extra_macs)):
