@@ -141,3 +141,13 @@ def test_bad_patch_flags_give_one_line_errors(shared, tmp_path, flags, cause):
     assert result.returncode != 0
     assert cause in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_verify_and_report_with_a_streamed_patch_stage(shared, tmp_path):
+    model = shared / "models" / "mlperf_ic_resnet8_int8.tflite"
+    result = tinymem("verify", model, "--patch", "8:3x3", "--stream-input", "-n", "3")
+    assert result.returncode == 0, result.stderr
+    assert tinymem("compile", model, "-o", tmp_path / "out", "--patch", "8:3x3", "--stream-input").returncode == 0
+    shown = tinymem("report", tmp_path / "out").stdout
+    assert "first 8 ops on 3x3 patches" in shown and "streamed" in shown
+    assert (tmp_path / "out" / "patch.png").stat().st_size > 0
