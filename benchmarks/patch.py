@@ -51,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for model in models(Path(tmp)):
             for stream, budget in ((False, args.budget), (True, args.stream_budget)):
-                mode = f"stream, <= {budget:.0%}" if stream else f"input in RAM, <= {budget:.0%}"
+                mode = f"{'stream' if stream else 'RAM'} <={budget:.0%}"
                 report = compile_model(model, Path(tmp) / "out", CompileOptions(
                     patch="auto", max_mac_overhead=budget, stream_input=stream))
                 patch, ram = report["patch"], report["ram"]
@@ -66,7 +66,7 @@ def main() -> None:
                 console.print(table)
                 plan = patch["plan"]
                 bound = ram["baseline_bound_bytes"]
-                summary.add_row(model.name, mode, f"{bound:,}", f"{patch['arena_before_bytes']:,}",
+                summary.add_row(model.stem.removesuffix("_int8"), mode, f"{bound:,}", f"{patch['arena_before_bytes']:,}",
                                 f"{plan['split']}:{plan['grid'][0]}x{plan['grid'][1]}" if plan else "off",
                                 f"{ram['arena_bytes']:,}", f"{plan['mac_overhead']:.1%}" if plan else "0",
                                 f"{bound / ram['arena_bytes']:.2f}x")

@@ -135,6 +135,7 @@ def tinymem(*args):
     (["--patch", "1:40x40"], "larger than the stage output"),
     (["--patch", "3x3"], "expected auto, off or S:NxM"),
     (["--stream-input"], "needs a patched stage"),
+    (["--patch", "8:2x2", "--stream-input", "--io", "external"], "use --io arena"),
 ])
 def test_bad_patch_flags_give_one_line_errors(shared, tmp_path, flags, cause):
     result = tinymem("compile", shared / "models" / "mlperf_ic_resnet8_int8.tflite", "-o", tmp_path / "out", *flags)

@@ -138,6 +138,9 @@ def choose_patch(g: Graph, mode: str, options: ScheduleOptions, max_overhead: fl
     want = parse_patch(mode)
     if want == "off" and stream_input:
         raise TinymemError("--stream-input needs a patched stage: use --patch auto or --patch S:NxM")
+    if stream_input and options.io == "external":
+        raise TinymemError("--stream-input with --io external: the streamed input has no buffer to hand over "
+                           "(the callback supplies it); use --io arena")
     model_macs = sum(get_op(n.op).macs(n, g) for n in g.nodes)
     choice = PatchChoice(mode, stream_input, max_overhead, model_macs, 0)
     if want == "off":
