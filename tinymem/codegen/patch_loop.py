@@ -24,9 +24,10 @@ _PLACEHOLDER = re.compile(r"@(\d+)@")
 
 
 class PatchEmitter:
-    """The Emitter interface (tinymem/codegen/emitter.py) for the operators of one patch graph."""
+    """The Emitter interface (tinymem/codegen/emitter.py) for the operators of one patch graph;
+    base: the arena offset of the stage's block of patch buffers."""
 
-    def __init__(self, parent, arena, base: str):
+    def __init__(self, parent, arena, base: int):
         self.parent, self.arena, self.base = parent, arena, base
         self.g = None
         self.patch = 0
@@ -47,7 +48,7 @@ class PatchEmitter:
         t = self.g.tensor(tensor)
         if t.is_const:
             return self.parent.table(tensor, t.data, weight=True)
-        return f"(({c_type(t.dtype)} *)({self.base} + {self.arena.offset_of(tensor)}u))"
+        return f"(({c_type(t.dtype)} *)(tm_arena + {self.base + self.arena.offset_of(tensor)}u))"
 
     def inplace(self, node):
         return self.arena.inplace[self.patch].get(node.name)
@@ -59,7 +60,7 @@ class PatchEmitter:
         else:
             decision = self.inplace(node)
             need = decision.scratch_bytes if decision else get_op(node.op).scratch_bytes(node, self.g)
-            text = f"(void *)({self.base} + {self.arena.offsets[name]}u), {self.arena.buffer(name).nbytes}u"
+            text = f"(void *)(tm_arena + {self.base + self.arena.offsets[name]}u), {self.arena.buffer(name).nbytes}u"
         if size_query:
             self.checks[_PLACEHOLDER.sub(rf"@\1:{self.patch}@", f"{size_query} != {need}u")] = None
         return text
@@ -93,15 +94,14 @@ class PatchEmitter:
 
 def emit_patch_loop(node, g, em) -> str:
     plan, arena = node.attrs["plan"], node.attrs["arena"]
-    base = f"(tm_arena + {em.plan.scratch_offset(node.name)}u)"
-    pem = PatchEmitter(em, arena, base)
+    pem = PatchEmitter(em, arena, em.plan.scratch_offset(node.name))
     body = None
     for p, patch in enumerate(plan.patches):
         pem.start(p, patch.graph)
         lines = []
         for nd in patch.graph.nodes:
             em.headers.add(get_op(nd.op).header or nd.op)
-            lines.append(f"/* {nd.op} {nd.name} */".replace("*/ */", "* / */"))
+            lines.append(f"/* {nd.op} {nd.name.replace('*/', '* /')} */")
             lines.append(get_op(nd.op).emit(nd, patch.graph, pem))
         text = "\n".join(lines)
         if body is not None and text != body:

@@ -45,10 +45,6 @@ class Candidate:
     extra_macs: int
     overhead: float  # extra MACs / the model's MACs
 
-    @property
-    def label(self) -> str:
-        return f"{self.split}:{self.grid[0]}x{self.grid[1]}"
-
 
 @dataclass
 class PatchChoice:

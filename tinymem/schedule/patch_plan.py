@@ -25,6 +25,7 @@ from tinymem.errors import TinymemError
 from tinymem.ir import Graph, Node
 from tinymem.ops import get_op
 
+
 class StageError(TinymemError):
     """The first S operators cannot form a patched stage, whatever the grid."""
 
@@ -53,10 +54,6 @@ class PatchPlan:
     def extra_macs(self) -> int:
         return self.patched_macs - self.stage_macs
 
-    @property
-    def label(self) -> str:
-        return f"{self.split}:{self.grid[0]}x{self.grid[1]}"
-
 
 def stage_io(g: Graph, split: int) -> tuple[str, str]:
     """(X, Y) of the stage made of the first `split` nodes of g, or an error naming the cause."""
@@ -74,7 +71,7 @@ def stage_io(g: Graph, split: int) -> tuple[str, str]:
     escaping = sorted(produced & later)
     if len(escaping) != 1:
         raise StageError(f"--patch {split}: the stage must have exactly one output used after it "
-                           f"(has {escaping or 'none'})")
+                         f"(has {escaping or 'none'})")
     x, y = next(iter(outside)), escaping[0]
     for name in (x, y):
         t = g.tensor(name)
