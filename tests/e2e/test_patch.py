@@ -144,6 +144,13 @@ def test_bad_patch_flags_give_one_line_errors(shared, tmp_path, flags, cause):
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.parametrize("model,patch", [("mlperf_kws_dscnn_int8.tflite", "3:3x2"),  # 10x4 filter, stride 2
+                                         ("mlperf_vww_mbv1_f32.tflite", "8:3x3")])  # float32 kernels
+def test_verify_patched_against_the_reference(shared, model, patch):
+    result = tinymem("verify", shared / "models" / model, "--patch", patch, "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_verify_and_report_with_a_streamed_patch_stage(shared, tmp_path):
     model = shared / "models" / "mlperf_ic_resnet8_int8.tflite"
     result = tinymem("verify", model, "--patch", "8:3x3", "--stream-input", "-n", "3")
