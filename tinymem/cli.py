@@ -113,6 +113,22 @@ def with_head_options(f):
     return f
 
 
+patch_options = [
+    click.option("--patch", default="off", show_default=True, metavar="auto|off|S:NxM",
+                 help="Run the first S operators patch by patch on an N x M grid; auto: search (docs/patch.md)."),
+    click.option("--max-mac-overhead", type=click.FloatRange(min=0), default=0.15, show_default=True,
+                 help="--patch auto: most extra MACs (halo recomputation) allowed, as a fraction of the model's."),
+    click.option("--stream-input", is_flag=True,
+                 help="The patched stage fetches its input window by window through a callback (docs/patch.md)."),
+]
+
+
+def with_patch_options(f):
+    for opt in reversed(patch_options):
+        f = opt(f)
+    return f
+
+
 def _options(board, input_shapes, consts, states=(), **plan):
     from tinymem.compile import CompileOptions
 
@@ -175,8 +191,10 @@ def inspect(model, input_shapes, consts, states, board, show_ir):
 @with_model_options
 @with_plan_options
 @with_head_options
+@with_patch_options
 def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment,
-                updatable, memory_head, memory_slots, memory_embedding, memory_metric):
+                updatable, memory_head, memory_slots, memory_embedding, memory_metric, patch, max_mac_overhead,
+                stream_input):
     """Compile MODEL into a self-contained C project in OUT."""
     from tinymem.compile import compile_model
 
@@ -184,7 +202,8 @@ def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, in
                                                 overwrite_inputs=overwrite_inputs, alignment=alignment,
                                                 updatable=tuple(updatable), memory_head=memory_head,
                                                 memory_slots=memory_slots, memory_embedding=memory_embedding,
-                                                memory_metric=memory_metric))
+                                                memory_metric=memory_metric, patch=patch,
+                                                max_mac_overhead=max_mac_overhead, stream_input=stream_input))
     table = Table(title=f"{report['model']['file']} -> {out}", show_header=False)
     table.add_row("ops", str(len(report["ops"])))
     table.add_row("MACs", f"{report['macs']:,}")
@@ -204,6 +223,11 @@ def compile_cmd(model, out, input_shapes, consts, states, board, planner, io, in
     if report["ram"].get("baseline_bound_bytes", 0) != report["ram"]["lower_bound_bytes"]:
         table.add_row("layer-by-layer bound", f"{report['ram']['baseline_bound_bytes']:,} B "
                       f"({len(report['memory'].get('inplace', []))} ops in place)")
+    patch = report["patch"]["plan"]
+    if patch is not None:
+        table.add_row("patch stage", f"first {patch['split']} ops on {patch['grid'][0]}x{patch['grid'][1]} patches: "
+                      f"arena {report['patch']['arena_before_bytes']:,} -> {report['ram']['arena_bytes']:,} B, "
+                      f"+{patch['mac_overhead']:.1%} MACs")
     console.print(table)
 
 
@@ -232,6 +256,11 @@ def report_cmd(out, buffers):
     if mem.get("inplace") or mem.get("views"):
         table.add_row("in place / views", f"{len(mem.get('inplace', []))} ops in place, {len(mem.get('views', []))} zero-copy views"
                       f"{', execution order changed' if mem.get('reordered') else ''}")
+    patch = (r.get("patch") or {}).get("plan")
+    if patch is not None:
+        table.add_row("patch stage", f"first {patch['split']} ops on {patch['grid'][0]}x{patch['grid'][1]} patches"
+                      f"{' (streamed input)' if r['patch']['stream_input'] else ''}: arena "
+                      f"{r['patch']['arena_before_bytes']:,} B without, +{patch['mac_overhead']:.1%} MACs")
     if mem.get("io") == "external":
         table.add_row("I/O", f"external (caller-owned, {ram.get('io_external_bytes', 0):,} B outside the arena)")
     console.print(table)
@@ -320,14 +349,17 @@ def run(out, input_path, output_path, board, port, emulate, steps, params_path):
 @with_rram_options
 @with_model_options
 @with_plan_options
+@with_patch_options
 def verify_cmd(model, data, n_random, seed, atol, steps, backend, ideal, device_config, device_settings, calibration,
-               input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment):
+               input_shapes, consts, states, board, planner, io, inplace, overwrite_inputs, alignment, patch,
+               max_mac_overhead, stream_input):
     """Compile MODEL, run it on the host and compare with the reference runtime (--backend rram:
     its FullyConnected and Conv2D layers on simulated resistive crossbars vs the digital int8 run)."""
     from tinymem.verify import verify_model
 
     options = _options(board, input_shapes, consts, states, planner=planner, io=io, inplace=inplace,
-                       overwrite_inputs=overwrite_inputs, alignment=alignment)
+                       overwrite_inputs=overwrite_inputs, alignment=alignment, patch=patch,
+                       max_mac_overhead=max_mac_overhead, stream_input=stream_input)
     if backend == "rram":
         if steps:
             raise click.UsageError("--steps: --backend rram runs stateless models, one input per call")

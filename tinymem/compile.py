@@ -15,13 +15,17 @@ from tinymem.compiler.state_pairs import make_state
 from tinymem.frontend import load_model
 from tinymem.ir import verify
 from tinymem.memory import check_fits, plan_memory
+from tinymem.memory.plan import layer_bound
 from tinymem.memory.target import memory_target
+from tinymem.memory.patch_picture import draw_patches
 from tinymem.memory.timeline import draw_timeline
 from tinymem.episodic import add_memory_head
 from tinymem.params import make_updatable
 from tinymem.params.fit import check_params_fit
 from tinymem.report import build_report
+from tinymem.schedule.patch_report import patch_report
 from tinymem.schedule import ScheduleOptions, make_schedule
+from tinymem.schedule.patch import DEFAULT_MAX_OVERHEAD, choose_patch
 
 
 @dataclass
@@ -41,6 +45,9 @@ class CompileOptions:
     memory_embedding: str | None = None  # None: the input of the last fully_connected
     memory_metric: str = "l2"  # l2 | cosine
     state: dict[str, str] | None = None  # --state IN=OUT pairs; None: detected (ONNX), {}: none
+    patch: str = "off"  # patch-based inference: off | auto | S:NxM (tinymem/schedule/patch.py, docs/patch.md)
+    max_mac_overhead: float = DEFAULT_MAX_OVERHEAD  # --patch auto: extra MACs allowed / the model's MACs
+    stream_input: bool = False  # the patched stage fetches its input window by window (a callback)
 
     def flags(self) -> str:
         parts = [f"--board {self.board}"]
@@ -56,9 +63,19 @@ class CompileOptions:
             parts += [f"--memory-head {self.memory_head}", f"--metric {self.memory_metric}"]
             parts += [f"--slots {self.memory_slots}"] if self.memory_slots is not None else []
             parts += [f"--embedding {self.memory_embedding}"] if self.memory_embedding else []
+        parts += [f"--patch {self.patch}"] if self.patch != "off" else []
+        if self.max_mac_overhead != DEFAULT_MAX_OVERHEAD:
+            parts += [f"--max-mac-overhead {self.max_mac_overhead:g}"]
+        parts += ["--stream-input"] if self.stream_input else []
         if self.state is not None:
             parts += [f"--state {k}={v}" for k, v in self.state.items()] or ["--state none"]
         return " ".join(parts)
+
+
+def _pictures(report: dict, out: Path) -> None:
+    draw_timeline(report, out / "memory.png", out / "memory.svg")
+    if report["patch"]["mode"] != "off":
+        draw_patches(report, out / "patch.png")
 
 
 def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileOptions | None = None) -> dict:
@@ -76,13 +93,21 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     head = add_memory_head(graph, options.memory_head, options.memory_embedding, options.memory_metric,
                            options.memory_slots)
     params = make_updatable(graph, options.updatable)
-    # 3. schedule: execution order, zero-copy views, in-place nodes
+    # 3. schedule: the leading stage patch by patch (--patch), execution order, zero-copy views,
+    #    in-place nodes
     target = memory_target(options.board, options.alignment)
-    schedule = make_schedule(graph, ScheduleOptions(options.inplace, True, options.overwrite_inputs,
-                                                    options.io, target.alignment))
+    schedule_options = ScheduleOptions(options.inplace, True, options.overwrite_inputs, options.io, target.alignment)
+    patching = choose_patch(graph, options.patch, schedule_options, options.max_mac_overhead, options.stream_input)
+    layers = graph
+    graph = patching.apply(graph)
+    if options.stream_input:
+        schedule_options.stream_inputs = (patching.plan.input,)
+    schedule = make_schedule(graph, schedule_options)
     graph = schedule.graph
     # 4. plan memory: lifetimes -> arena offsets, which must fit the board's RAM
     plan = plan_memory(graph, target.alignment, options.planner, schedule=schedule)
+    if patching.plan is not None:  # the layer-by-layer bound stays that of the unpatched model
+        plan.baseline_bound_bytes = layer_bound(layers, target.alignment)
     if head is not None:  # its slots join the state region; their number may come from free RAM
         head.place(graph, plan, target, params.nbytes if params else 0)
     if target.capacity is not None:
@@ -101,8 +126,9 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
                           sources.weights_bytes, sources.tables_bytes)
     report["ram"].setdefault("params_bytes", 0)
     report["state_pairs"] = [{"input": k, "output": v} for k, v in state_pairs.items()]
+    report["patch"] = patch_report(patching, report)
     for ext in extensions:
         ext.report(report)
     write_project(Path(out_dir), prefix, sources.files, sources.kernels, report,
-                  pictures=lambda d: draw_timeline(report, d / "memory.png", d / "memory.svg"))
+                  pictures=lambda d: _pictures(report, d))
     return report

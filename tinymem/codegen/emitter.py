@@ -32,6 +32,8 @@ class Emitter:
         self.init_checks: list[str] = []  # C conditions that must hold at init (e.g. scratch sizes)
         #: constant tensors whose data live in the params region instead (--updatable): offsets
         self.param_offsets: dict[str, int] = {}
+        #: runtime headers model.c needs beyond those of the graph's ops (a patch stage's ops)
+        self.headers: set[str] = set()
 
     # -- buffers --------------------------------------------------------------------------------
     def offset_macro(self, tensor: str) -> str:
@@ -93,6 +95,13 @@ class Emitter:
     def params(self, ctype: str, node: Node, initializer: str) -> str:
         ident = f"P{self.node_index}_{len(self.param_decls)}"
         self.param_decls.append(f"static const {ctype} {ident} = {initializer};")
+        return ident
+
+    def params_array(self, ctype: str, node: Node, initializers: list[str]) -> str:
+        """A static const table of parameter structs (one per patch of a patch stage)."""
+        ident = f"P{self.node_index}_{len(self.param_decls)}"
+        rows = ",\n".join(f"    {init}" for init in initializers)
+        self.param_decls.append(f"static const {ctype} {ident}[{len(initializers)}] = {{\n{rows}\n}};")
         return ident
 
     def requant(self, node: Node, multiplier: np.ndarray, shift: np.ndarray) -> str:

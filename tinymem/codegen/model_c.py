@@ -72,11 +72,12 @@ def emit_model(g: Graph, plan: MemoryPlan, prefix: str, provenance: str, sha256:
                         ("NULL", "0u", "NULL"))
     ins = [g.tensor(n) for n in g.inputs]
     outs = [g.tensor(n) for n in g.outputs]
-    external = any(plan.location(t.name)[0] != "arena" for t in ins + outs if not t.is_const)
+    external = any(plan.location(t.name)[0].startswith(("input:", "output:")) for t in ins + outs if not t.is_const)
+    streamed = {t.name for t in ins if plan.location(t.name)[0].startswith("stream:")}
     for t in ins + outs:
         if t.is_const:
             raise NotImplementedError(f"graph input/output {t.name!r} is a constant")
-        if not external:
+        if not external and t.name not in streamed:
             em.offset_macro(t.name)
 
     if external:
@@ -105,13 +106,27 @@ void *{prefix}_input_ptr(int32_t i);
 const void *{prefix}_output_ptr(int32_t i);
 """
         io_state = io_check = ""
+    if streamed:  # --stream-input (docs/patch.md)
+        which = ", ".join(str(i) for i, t in enumerate(ins) if t.name in streamed)
+        io_api += f"""
+/* --stream-input: run() fetches input {which} window by window through `fetch` (see
+ * tinymem/patch_stage.h for its contract); input_ptr() gives NULL for it. Call before run(). */
+#define {P}_STREAM_INPUT 1
+tm_status {prefix}_set_input_source(tm_fetch_fn fetch, void *ctx);
+"""
+        io_state += """/* --stream-input: the application's input source. */
+static tm_fetch_fn tm_fetch;
+static void *tm_fetch_ctx;
+
+"""
+        io_check += "    if (tm_fetch == NULL)\n        return TM_ERR_PARAM;\n"
 
     header = f"""{provenance}
 #ifndef {P}_MODEL_H
 #define {P}_MODEL_H
 
 #include "tinymem/types.h"
-
+{'#include "tinymem/patch_stage.h"' + chr(10) if streamed else ''}
 #define {P}_ARENA_BYTES {plan.arena_bytes}u
 /* Alignment of the arena and of every buffer in it (the board's, default 16). */
 #define {P}_ARENA_ALIGN {plan.alignment}
@@ -141,8 +156,17 @@ extern const tm_model {prefix}_model;
 #endif
 """
     io_funcs = ""
+    if streamed:
+        io_funcs = f"""tm_status {prefix}_set_input_source(tm_fetch_fn fetch, void *ctx)
+{{
+    tm_fetch = fetch;
+    tm_fetch_ctx = ctx;
+    return fetch != NULL ? TM_OK : TM_ERR_PARAM;
+}}
+
+"""
     if external:
-        io_funcs = f"""tm_status {prefix}_set_io(const void *const *inputs, void *const *outputs)
+        io_funcs += f"""tm_status {prefix}_set_io(const void *const *inputs, void *const *outputs)
 {{
     for (int32_t i = 0; i < {P}_NUM_INPUTS; ++i)
         tm_io_inputs[i] = (void *)inputs[i];
@@ -166,10 +190,12 @@ tm_status {prefix}_run_io(const void *const *inputs, void *const *outputs)
         in_cases = "\n".join(f"    case {i}: return tm_io_inputs[{i}];" for i in range(len(ins)))
         out_cases = "\n".join(f"    case {i}: return tm_io_outputs[{i}];" for i in range(len(outs)))
     else:
-        in_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
+        in_cases = "\n".join(f"    case {i}: return NULL; /* streamed */" if t.name in streamed else
+                             f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(ins))
         out_cases = "\n".join(f"    case {i}: return tm_arena + {em.offset_macro(t.name)};" for i, t in enumerate(outs))
-    headers = sorted({f'#include "tinymem/{get_op(n.op).header or get_op(n.op).name}.h"'
-                      for n in g.nodes if not get_op(n.op).alias})
+    headers = sorted({f'#include "tinymem/{h}.h"' for h in em.headers}
+                     | {f'#include "tinymem/{get_op(n.op).header or get_op(n.op).name}.h"'
+                        for n in g.nodes if not get_op(n.op).alias})
     model_c = f"""{provenance}
 #include <math.h>
 #include <stddef.h>

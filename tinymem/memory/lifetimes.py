@@ -12,7 +12,8 @@ live together, and the planner places them in one group at a fixed relative offs
 `delta`), so the output starts at the input's address. Scratch of node i spans both ticks.
 
 With `--io external` the buffers holding graph inputs and outputs belong to the application
-(region `input:<k>` / `output:<k>`) and are not planned.
+(region `input:<k>` / `output:<k>`) and are not planned; nor is an input streamed into a patched
+stage (`--stream-input`, region `stream:<k>`).
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def buffer_lifetimes(g: Graph, schedule=None) -> list[Buffer]:
                 if views.root(name)[1] != 0 or g.tensor(name).nbytes != b.nbytes:
                     raise TinymemError(f"--io external: graph {kind} {name!r} is part of a larger buffer")
                 b.region = f"{kind}:{k}"
+    for k, name in enumerate(g.inputs):  # --stream-input: the application fetches it window by window
+        if name in schedule.options.stream_inputs and views.root(name)[0] in buffers:
+            buffers[views.root(name)[0]].region = f"stream:{k}"
     _link_inplace(g, schedule, buffers)
     return list(buffers.values()) + scratch
 

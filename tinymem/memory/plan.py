@@ -7,6 +7,7 @@ Planners (`--planner`):
   exact           CP-SAT, warm-started from the best heuristic, time-limited
   auto            the best heuristic; if it is above the lower bound, `exact` tries to close the
                   gap within its budget (default)
+  heuristic       the best heuristic, without CP-SAT (fast: the patch search plans many candidates)
 Every plan is checked (no two buffers live at the same time share a byte, except in-place
 partners, which never are live at the same time) and compared with the lower bound of its
 schedule: the most bytes live at any one half step. `baseline_bound_bytes` is the same bound for
@@ -24,7 +25,7 @@ from tinymem.memory.lifetimes import Buffer, buffer_lifetimes
 from tinymem.memory.state import plan_state
 
 HEURISTICS = {"greedy-size": greedy_by_size, "greedy-breadth": greedy_by_breadth, "best-fit": best_fit}
-PLANNERS = [*HEURISTICS, "exact", "auto"]
+PLANNERS = [*HEURISTICS, "heuristic", "exact", "auto"]
 
 
 @dataclass
@@ -115,8 +116,8 @@ def place(buffers: list[Buffer], alignment: int, planner: str = "auto", lower: i
     candidates = {name: fn(buffers, alignment) for name, fn in HEURISTICS.items()}
     best = min(candidates, key=lambda n: (arena_size(buffers, candidates[n], alignment), n))
     upper = arena_size(buffers, candidates[best], alignment)
-    if upper == lower or not buffers:
-        return best, candidates[best], True
+    if upper == lower or not buffers or planner == "heuristic":
+        return best, candidates[best], upper == lower
     from tinymem.memory.exact import exact_placement
 
     try:
@@ -157,15 +158,16 @@ def plan_memory(g: Graph, alignment: int = 16, planner: str = "auto", time_limit
 
 def baseline_bound(schedule, alignment: int) -> int:
     """Lower bound of the model's own order, every buffer in the arena, nothing in place, no views."""
-    from tinymem.memory.lifetimes import buffer_lifetimes as lifetimes
+    import dataclasses
 
     g = schedule.graph
     by_name = {n.name: n for n in g.nodes}
-    import dataclasses
+    return layer_bound(dataclasses.replace(g, nodes=[by_name[n] for n in schedule.original_order]), alignment)
 
-    original = dataclasses.replace(g, nodes=[by_name[n] for n in schedule.original_order])
-    buffers = lifetimes(original)
-    return max(live_bytes_per_tick(buffers, len(original.nodes), alignment))
+
+def layer_bound(g: Graph, alignment: int) -> int:
+    """Lower bound of graph g run layer by layer in its order, nothing in place, no views."""
+    return max(live_bytes_per_tick(buffer_lifetimes(g), len(g.nodes), alignment))
 
 
 def check_fits(plan: MemoryPlan, g: Graph, capacity: int, region: str = "RAM", detail: str = "") -> None:

@@ -79,6 +79,7 @@ class BinaryOp(Op):
     #: the output may overwrite an input of its own shape (the kernels read element i of both
     #: inputs before writing output element i)
     inplace_inputs = (0, 1)
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
     #: numpy function of the float op
     fn = None
 

@@ -70,6 +70,7 @@ class LutActivation(Op):
     (TFLM's integer algorithm on int8 values, vectorised; x, y: the input and output tensors)."""
 
     inplace_inputs = (0,)  # elementwise kernels: may run in place
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
 
     def float_fn(self, values) -> np.ndarray:
         raise NotImplementedError

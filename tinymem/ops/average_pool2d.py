@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.op import Op
+from tinymem.ops.op import Op, Window, with_pads
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
 
@@ -109,6 +109,13 @@ class Pool2D(Op):
         ctx.add_node(self.name, [x], [y], {"kernel": spatial_2d(kernel, 1), "strides": spatial_2d(strides, 1),
                                            "pads": [b2[0], b2[1], e2[0], e2[1]], "act": "none"})
         finish()
+
+    def receptive_field(self, node, g):
+        (kh, kw), (sh, sw), (top, left) = node.attrs["kernel"], node.attrs["strides"], node.attrs["pads"][:2]
+        return Window(kh, sh, 1, top), Window(kw, sw, 1, left)
+
+    def patch_node(self, node, pads):
+        return with_pads(node, pads)
 
     def infer(self, node, g):
         n, h, w, c = g.tensor(node.inputs[0]).shape

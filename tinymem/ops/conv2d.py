@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.op import Op, exact_matmul
+from tinymem.ops.op import Op, Window, exact_matmul, with_pads
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
 from tinymem.quant.fixedpoint import multiply_by_quantized_multiplier
@@ -72,6 +72,13 @@ def geometry(node) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, in
     if min(sh, sw, dh, dw) < 1 or min(top, left, bottom, right) < 0:
         raise UnsupportedOperatorError(f"{node.op} {node.name}: strides and dilations must be >= 1, pads >= 0")
     return (int(sh), int(sw)), (int(dh), int(dw)), (int(top), int(left), int(bottom), int(right))
+
+
+def conv_field(node, g) -> tuple[Window, Window]:
+    """Receptive field of conv2d / depthwise_conv2d (filter [*, KH, KW, *])."""
+    kh, kw = g.tensor(node.inputs[1]).shape[1:3]
+    (sh, sw), (dh, dw), (top, left, _, _) = geometry(node)
+    return Window(kh, sh, dh, top), Window(kw, sw, dw, left)
 
 
 def act_of(node) -> str:
@@ -388,6 +395,12 @@ class Conv2D(Op):
         if mode == "f32":
             return 4 * rows
         return (xs[0] * xs[1] * xs[2] * xs[3] + 15) // 16 * 16 + rows
+
+    def receptive_field(self, node, g):
+        return conv_field(node, g)
+
+    def patch_node(self, node, pads):
+        return with_pads(node, pads)
 
     def inplace_scratch(self, node, g, index):
         """int8 and float32: tm_conv2d_inplace_{s8,f32} (pixels mode for pointwise, else rows)."""

@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
-from tinymem.ops.conv2d import (F32, _wrap32, act_of, check_f32, check_hybrid, check_int8,
+from tinymem.ops.conv2d import (F32, _wrap32, act_of, check_f32, check_hybrid, check_int8, conv_field,
                                 float_epilogue, folded_bias, geom_init, hybrid_scales, output_hw,
                                 quantize_asymmetric, requant_table, requant_tables, requantize,
                                 spatial_attrs, windows)
-from tinymem.ops.op import Op
+from tinymem.ops.op import Op, with_pads
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
 
@@ -101,6 +101,12 @@ class DepthwiseConv2D(Op):
         if kernel == "tm_depthwise_conv2d_hybrid_f32":
             return _align16(xs[0] * xs[1] * xs[2] * xs[3]) + _align16(xs[3]) + taps
         return taps
+
+    def receptive_field(self, node, g):
+        return conv_field(node, g)
+
+    def patch_node(self, node, pads):
+        return with_pads(node, pads)
 
     def inplace_scratch(self, node, g, index):
         """tm_depthwise_conv2d_inplace_s8 (channels or rows mode), _f32 (rows mode)."""

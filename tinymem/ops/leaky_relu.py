@@ -51,6 +51,7 @@ def leaky_int(values, node, g):
 class LeakyRelu(Op):
     name = "leaky_relu"
     inplace_inputs = (0,)  # elementwise kernels: may run in place
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
     tflite = ("LEAKY_RELU",)
     onnx = ("LeakyRelu",)
 

@@ -7,9 +7,35 @@ interpreter, the cost model and the C emitter look them up by IR name.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
 from tinymem.ir import Graph, Node
+
+
+@dataclass(frozen=True)
+class Window:
+    """The receptive field of one spatial axis of an operator for patch-based inference
+    (tinymem/schedule/patch_plan.py): output index o reads the input indices
+    o * stride - pad + k * dilation for k < kernel; those outside the input are padding."""
+    kernel: int = 1
+    stride: int = 1
+    dilation: int = 1
+    pad: int = 0  # padding before the first input index
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Input indices [a, b) that outputs [lo, hi) read, unclipped (a < 0 or b > size: padding)."""
+        return lo * self.stride - self.pad, (hi - 1) * self.stride - self.pad + (self.kernel - 1) * self.dilation + 1
+
+
+POINTWISE = (Window(), Window())
+
+
+def with_pads(node: Node, pads: tuple[int, int, int, int]) -> Node:
+    """A copy of a conv-like node (attribute "pads": top, left, bottom, right) with other pads."""
+    return dataclasses.replace(node, attrs={**node.attrs, "pads": [int(p) for p in pads]})
 
 
 class Op:
@@ -68,6 +94,35 @@ class Op:
         if x.shape != y.shape or x.nbytes != y.nbytes:
             return None
         return self.scratch_bytes(node, g)
+    # -- patch-based inference (tinymem/schedule/patch_plan.py) ----------------------------------
+    #: True for ops whose output pixel depends only on the same pixel of their inputs
+    #: (elementwise ops); `receptive_field` then checks the shapes.
+    pointwise: bool = False
+
+    def receptive_field(self, node: Node, g: Graph) -> tuple[Window, Window] | None:
+        """(rows, columns) windows of the op on its NHWC activation inputs, or None when the op
+        cannot run on a patch of its input. Pointwise ops: every non-constant input has the
+        output's shape and constants do not vary over rows and columns."""
+        if not self.pointwise or len(node.outputs) != 1:
+            return None
+        y = g.tensor(node.outputs[0])
+        for name in node.inputs:
+            t = g.tensor(name) if name else None
+            if t is None:
+                continue
+            if t.is_const:
+                if len(t.shape) >= 3 and any(d != 1 for d in t.shape[-3:-1]):
+                    return None
+            elif t.shape != y.shape:
+                return None
+        return POINTWISE if len(y.shape) == 4 else None
+
+    def patch_node(self, node: Node, pads: tuple[int, int, int, int]) -> Node:
+        """The node computing one patch: the same op with (top, left, bottom, right) padding
+        `pads` (the padding the patch still needs: nonzero only at true image borders)."""
+        if any(pads):
+            raise ValueError(f"{node.op}: a pointwise op has no padding")
+        return node
     #: C header declaring the kernels (runtime_c/include/tinymem/<header>.h); default: `name`.
     header: str | None = None
 

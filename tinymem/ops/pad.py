@@ -15,11 +15,13 @@ so int8, uint8, bool, int16, int32 and float32 all work; the C kernels are tm_pa
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
 from tinymem.ir import np_dtype
-from tinymem.ops.op import Op
+from tinymem.ops.op import Op, Window
 from tinymem.ops.registry import register
 
 
@@ -113,6 +115,17 @@ class Pad(Op):
         perm = ctx.perm(name)
         ctx.add_node(self.name, [ctx.input(name)], [ctx.output(node.output[0], perm)],
                      {"pads": [list(per_axis.get(p, (0, 0))) for p in perm], "value": value})
+
+    def receptive_field(self, node, g):
+        """NHWC padding of rows and columns only: output pixel (y, x) is input (y - top, x - left)."""
+        pads = node.attrs["pads"]
+        if len(pads) != 4 or any(pads[0]) or any(pads[3]):
+            return None
+        return Window(pad=pads[1][0]), Window(pad=pads[2][0])
+
+    def patch_node(self, node, pads):
+        top, left, bottom, right = (int(p) for p in pads)
+        return dataclasses.replace(node, attrs={**node.attrs, "pads": [[0, 0], [top, bottom], [left, right], [0, 0]]})
 
     def infer(self, node, g):
         shape = g.tensor(node.inputs[0]).shape

@@ -49,6 +49,7 @@ def alpha_period(g, node):
 class Prelu(Op):
     name = "prelu"
     inplace_inputs = (0,)  # elementwise kernels: may run in place
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
     tflite = ("PRELU",)
     onnx = ("PRelu",)
 

@@ -59,6 +59,7 @@ def requantize(values, x, y) -> np.ndarray:
 class Quantize(Op):
     name = "quantize"
     inplace_inputs = (0,)  # elementwise kernels: in place when the element sizes match
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
     tflite = ("QUANTIZE",)
     onnx = ("QuantizeLinear",)
 

@@ -66,6 +66,7 @@ def relu_int(values, node, g):
 class Relu(Op):
     name = "relu"
     inplace_inputs = (0,)  # elementwise kernels: may run in place
+    pointwise = True  # patch-based inference: output pixel (y, x) reads input pixel (y, x)
     tflite = tuple(_TFLITE)
     onnx = ("Relu", "Clip")
 

@@ -41,12 +41,13 @@ class _Model:
     """The cost model: buffers as bit masks of their producer and reader nodes."""
 
     def __init__(self, g: Graph, views: Views, alignment: int, inplace: bool, overwrite_inputs: bool,
-                 io_external: bool):
+                 io_external: bool, stream_inputs: tuple[str, ...] = ()):
         n = len(g.nodes)
         self.n = n
         sizes = buffer_bytes(g, views)
         external = ({views.root(t)[0] for t in g.inputs} | {views.root(t)[0] for t in g.outputs}
                     if io_external else set())
+        external |= {views.root(t)[0] for t in stream_inputs}
         roots = [r for r in sizes if r not in external]
         index = {r: k for k, r in enumerate(roots)}
         self.size = [align_up(sizes[r], alignment) for r in roots]
@@ -145,8 +146,8 @@ class _Model:
 
 def best_order(g: Graph, views: Views, alignment: int = 16, inplace: bool = True,
                overwrite_inputs: bool = False, io_external: bool = False,
-               max_states: int = MAX_STATES) -> OrderResult:
-    model = _Model(g, views, alignment, inplace, overwrite_inputs, io_external)
+               max_states: int = MAX_STATES, stream_inputs: tuple[str, ...] = ()) -> OrderResult:
+    model = _Model(g, views, alignment, inplace, overwrite_inputs, io_external, stream_inputs)
     n = model.n
     original = list(range(n))
     original_peak = model.evaluate(original)

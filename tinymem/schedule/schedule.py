@@ -29,6 +29,7 @@ class ScheduleOptions:
     overwrite_inputs: bool = False  # in-place nodes may overwrite graph inputs
     io: str = "arena"  # "external": the application owns the input / output buffers
     alignment: int = 16
+    stream_inputs: tuple[str, ...] = ()  # graph inputs fetched patch by patch (--stream-input): no buffer
 
 
 @dataclass
@@ -61,7 +62,8 @@ def make_schedule(g: Graph, options: ScheduleOptions | None = None) -> Schedule:
                  if options.inplace else {})
     schedule = Schedule(g, views, decisions, options, original, exact)
     if options.reorder and len(g.nodes) > 1:
-        result = best_order(g, views, options.alignment, options.inplace, options.overwrite_inputs, external)
+        result = best_order(g, views, options.alignment, options.inplace, options.overwrite_inputs, external,
+                            stream_inputs=options.stream_inputs)
         if result.order != list(range(len(g.nodes))):
             g2 = dataclasses.replace(g, nodes=[g.nodes[i] for i in result.order])
             d2 = (plan_inplace(g2, views, options.alignment, options.overwrite_inputs, external)

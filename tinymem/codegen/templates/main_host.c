@@ -18,6 +18,27 @@
 
 #include "model.h"
 
+#ifdef @PREFIX_UPPER@_STREAM_INPUT
+/* --stream-input: this harness is the application's input source; it serves windows of the
+ * streamed input from the whole image it read from the file. */
+static uint8_t *stream_image;
+static int32_t stream_index;
+
+static tm_status stream_fetch(void *ctx, int32_t index, int32_t y0, int32_t x0, int32_t rows, int32_t cols,
+                              void *dst)
+{
+    const tm_tensor_desc *d = &@PREFIX@_inputs[index];
+    const size_t width = (size_t)d->shape[2], pixel = d->bytes / ((size_t)d->shape[1] * width);
+    (void)ctx;
+    if (index != stream_index || y0 < 0 || x0 < 0 || y0 + rows > d->shape[1] || x0 + cols > d->shape[2])
+        return TM_ERR_PARAM;
+    for (int32_t r = 0; r < rows; ++r)
+        memcpy((uint8_t *)dst + (size_t)r * (size_t)cols * pixel,
+               stream_image + ((size_t)(y0 + r) * width + (size_t)x0) * pixel, (size_t)cols * pixel);
+    return TM_OK;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -48,6 +69,15 @@ int main(int argc, char **argv)
             status = @PREFIX@_set_io(ins, outs);
     }
 #endif
+#ifdef @PREFIX_UPPER@_STREAM_INPUT
+    for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_INPUTS; ++i)
+        if (@PREFIX@_input_ptr(i) == NULL) {
+            stream_index = i;
+            stream_image = calloc(1, @PREFIX@_inputs[i].bytes);
+        }
+    if (status == TM_OK)
+        status = @PREFIX@_set_input_source(stream_fetch, NULL);
+#endif
     if (params_file != NULL && status == TM_OK) {
 #ifdef @PREFIX_UPPER@_PARAMS_BYTES
         static uint8_t blob[@PREFIX_UPPER@_PARAMS_BYTES];
@@ -72,7 +102,12 @@ int main(int argc, char **argv)
             break;
         for (int32_t i = 0; i < @PREFIX_UPPER@_NUM_INPUTS; ++i) {
             size_t n = @PREFIX@_inputs[i].bytes;
-            if (fread(@PREFIX@_input_ptr(i), 1, n, in) != n) {
+            void *dst = @PREFIX@_input_ptr(i);
+#ifdef @PREFIX_UPPER@_STREAM_INPUT
+            if (dst == NULL)
+                dst = stream_image;
+#endif
+            if (fread(dst, 1, n, in) != n) {
                 fprintf(stderr, "input file too short (step %ld, input %d)\n", s, (int)i);
                 return 2;
             }
