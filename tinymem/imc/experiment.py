@@ -44,7 +44,8 @@ DEFAULTS = {
                       "windows": 3}},
     "zeroshot": {"enabled": True, "train_digits": [1, 2, 3, 4, 5, 6, 7], "unseen_digits": [8, 9],
                  "heldout_takes_from": 40, "seeds": 5, "steps": 2000, "dim": 64, "hidden": 0,
-                 "temperature": 0.1, "per_class": 4, "mode": "prototype"},
+                 "temperature": 0.1, "per_class": 4, "mode": "prototype",
+                 "validation_pairs": [[1, 2], [3, 4], [5, 6], [1, 7], [2, 3], [4, 5], [6, 7]]},
     "sweep": {"enabled": True, "n_test": 1000, **DEFAULT_SWEEP},
 }
 
@@ -141,32 +142,61 @@ def audio_task(cfg, device, model, note):
     return res, {"features": r1, "digits": digits, "takes": takes}
 
 
-def zeroshot_task(cfg, img, aud, note):
-    zc = cfg["zeroshot"]
+def _fit_heads(zc, seed, img, aud, train_digits) -> ContrastiveHeads:
+    """Heads trained on audio takes < heldout_takes_from of `train_digits` and the training
+    images of the same digits."""
     a, ad, takes = aud["features"], aud["digits"], aud["takes"]
     i, il, n_tr = img["features"], img["labels"], img["n_train"]
+    a_tr = np.isin(ad, train_digits) & (takes < zc["heldout_takes_from"])
+    i_tr = np.nonzero(np.isin(il[:n_tr], train_digits))[0]
+    heads = ContrastiveHeads(dim=zc["dim"], hidden=zc["hidden"], temperature=zc["temperature"],
+                             steps=zc["steps"], per_class=zc["per_class"], seed=seed)
+    return heads.fit(a[a_tr], ad[a_tr], i[i_tr], il[i_tr])
+
+
+def _retrieval_acc(heads, zc, img, aud, queries, candidates, seed) -> float:
+    """Audio -> image accuracy of the audio recordings `queries` (a mask) among `candidates`,
+    the candidates' images being the test images."""
+    i, il, n_tr = img["features"], img["labels"], img["n_train"]
+    pred = heads.retrieve(aud["features"][queries], i[n_tr:], il[n_tr:], candidates, zc["mode"],
+                          seed=seed)
+    return float(np.mean(pred == aud["digits"][queries]))
+
+
+def zeroshot_task(cfg, img, aud, note):
+    """Heads trained on `train_digits`; audio -> image retrieval on held-out takes of those
+    digits and on every recording of `unseen_digits`, for `seeds` head seeds. Validation
+    (`validation_pairs`): each pair of training digits in turn is left out of training and
+    retrieved as if unseen (one seed), the check of zero-shot transfer that uses no unseen data."""
+    zc = cfg["zeroshot"]
+    ad, takes = aud["digits"], aud["takes"]
     train_d, unseen_d = zc["train_digits"], zc["unseen_digits"]
-    a_tr = np.isin(ad, train_d) & (takes < zc["heldout_takes_from"])
+    pairs = [list(p) for p in zc["validation_pairs"]]
+    if any(len(p) != 2 or not set(p) <= set(train_d) for p in pairs):
+        raise ValueError(f"zeroshot.validation_pairs {pairs}: each must be two of train_digits {train_d}")
     a_seen = np.isin(ad, train_d) & (takes >= zc["heldout_takes_from"])
     a_unseen = np.isin(ad, unseen_d)
-    i_tr = np.nonzero(np.isin(il[:n_tr], train_d))[0]
-    gal_f, gal_y = i[n_tr:], il[n_tr:]
     rows = []
     for s in range(zc["seeds"]):
         note(f"zero-shot heads, seed {s}")
-        heads = ContrastiveHeads(dim=zc["dim"], hidden=zc["hidden"], temperature=zc["temperature"],
-                                 steps=zc["steps"], per_class=zc["per_class"], seed=cfg["seed"] + s)
-        heads.fit(a[a_tr], ad[a_tr], i[i_tr], il[i_tr])
-        seen = heads.retrieve(a[a_seen], gal_f, gal_y, train_d, zc["mode"], seed=s)
-        unseen = heads.retrieve(a[a_unseen], gal_f, gal_y, unseen_d, zc["mode"], seed=s)
-        rows.append({"seed": cfg["seed"] + s, "acc_seen": float(np.mean(seen == ad[a_seen])),
-                     "acc_unseen": float(np.mean(unseen == ad[a_unseen]))})
-    return {"per_seed": rows, "acc_seen": float(np.mean([r["acc_seen"] for r in rows])),
-            "acc_unseen": float(np.mean([r["acc_unseen"] for r in rows])),
-            "acc_unseen_min": float(min(r["acc_unseen"] for r in rows)),
-            "acc_unseen_max": float(max(r["acc_unseen"] for r in rows)),
-            "n_seen_queries": int(a_seen.sum()), "n_unseen_queries": int(a_unseen.sum()),
-            "chance_seen": 1 / len(train_d), "chance_unseen": 1 / len(unseen_d)}
+        heads = _fit_heads(zc, cfg["seed"] + s, img, aud, train_d)
+        rows.append({"seed": cfg["seed"] + s,
+                     "acc_seen": _retrieval_acc(heads, zc, img, aud, a_seen, train_d, s),
+                     "acc_unseen": _retrieval_acc(heads, zc, img, aud, a_unseen, unseen_d, s)})
+    val = []
+    for p in pairs:
+        note(f"zero-shot validation, {p[0]} and {p[1]} left out")
+        heads = _fit_heads(zc, cfg["seed"], img, aud, [d for d in train_d if d not in p])
+        val.append({"pair": p, "acc": _retrieval_acc(heads, zc, img, aud, np.isin(ad, p), p, 0)})
+    out = {"per_seed": rows, "acc_seen": float(np.mean([r["acc_seen"] for r in rows])),
+           "acc_unseen": float(np.mean([r["acc_unseen"] for r in rows])),
+           "acc_unseen_min": float(min(r["acc_unseen"] for r in rows)),
+           "acc_unseen_max": float(max(r["acc_unseen"] for r in rows)),
+           "n_seen_queries": int(a_seen.sum()), "n_unseen_queries": int(a_unseen.sum()),
+           "chance_seen": 1 / len(train_d), "chance_unseen": 1 / len(unseen_d), "validation": val}
+    if val:
+        out["acc_validation"] = float(np.mean([v["acc"] for v in val]))
+    return out
 
 
 def _blas_limit(threads: int):
