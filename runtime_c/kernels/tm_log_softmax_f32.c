@@ -14,35 +14,9 @@ tm_status tm_log_softmax_f32(const tm_log_softmax_dims *dims, const float *input
     for (int32_t r = 0; r < outer; ++r) {
         const float *in = input + (size_t)r * (size_t)depth;
         float *out = output + (size_t)r * (size_t)depth;
-        float max = in[0], sum = 0.0f, d[4], e[4];
-        int32_t c;
-        for (c = 1; c < depth; ++c)
-            max = in[c] > max ? in[c] : max;
-        for (c = 0; c + 4 <= depth; c += 4) {
-            for (int j = 0; j < 4; ++j)
-                d[j] = in[c + j] - max;
-            tm_fast_expf4(d, e);
-            sum += e[0];
-            sum += e[1];
-            sum += e[2];
-            sum += e[3];
-        }
-        if (c < depth) { /* 1..3 left: pad the block */
-            const int32_t n = depth - c;
-            for (int j = 0; j < 4; ++j)
-                d[j] = j < n ? in[c + j] - max : 0.0f;
-            tm_fast_expf4(d, e);
-            for (int j = 0; j < n; ++j)
-                sum += e[j];
-        }
-        const float log_sum = logf(sum);
-        for (c = 0; c + 4 <= depth; c += 4) {
-            for (int j = 0; j < 4; ++j)
-                d[j] = in[c + j] - max - log_sum;
-            for (int j = 0; j < 4; ++j)
-                out[c + j] = d[j];
-        }
-        for (; c < depth; ++c)
+        const float max = tm_row_max(in, depth);
+        const float log_sum = logf(tm_exp_row_sum(in, depth, max, 1.0f, NULL));
+        for (int32_t c = 0; c < depth; ++c)
             out[c] = in[c] - max - log_sum;
     }
     return TM_OK;

@@ -64,4 +64,45 @@ TM_ALWAYS_INLINE void tm_fast_expf4(const float x[4], float e[4])
         e[j] = p.f[j];
 }
 
+/* The two passes Softmax and LogSoftmax share over one row in[0..depth), depth >= 1:
+ * tm_row_max(in, depth) is the row maximum; tm_exp_row_sum(in, depth, max, beta, out) is
+ * sum_c exp((in[c] - max) * beta), added in index order as TFLM's reference does (blocks of four
+ * for the vectorizer, the last 1..3 values in a padded block), storing each exp in out[c] when
+ * out is not NULL. */
+static inline float tm_row_max(const float *in, int32_t depth)
+{
+    float max = in[0];
+    for (int32_t c = 1; c < depth; ++c)
+        max = in[c] > max ? in[c] : max;
+    return max;
+}
+
+static inline float tm_exp_row_sum(const float *in, int32_t depth, float max, float beta, float *out)
+{
+    float sum = 0.0f, d[4], e[4];
+    int32_t c;
+    for (c = 0; c + 4 <= depth; c += 4) {
+        for (int j = 0; j < 4; ++j)
+            d[j] = (in[c + j] - max) * beta;
+        tm_fast_expf4(d, e);
+        for (int j = 0; j < 4; ++j) {
+            if (out)
+                out[c + j] = e[j];
+            sum += e[j];
+        }
+    }
+    if (c < depth) {
+        const int32_t n = depth - c;
+        for (int j = 0; j < 4; ++j)
+            d[j] = j < n ? (in[c + j] - max) * beta : 0.0f;
+        tm_fast_expf4(d, e);
+        for (int j = 0; j < n; ++j) {
+            if (out)
+                out[c + j] = e[j];
+            sum += e[j];
+        }
+    }
+    return sum;
+}
+
 #endif /* TINYMEM_FAST_EXP_H */
