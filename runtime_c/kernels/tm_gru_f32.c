@@ -36,14 +36,9 @@ tm_status tm_gru_f32(const tm_gru_params *params, const float *x, const int32_t 
         const float *bh = bias != NULL ? bias + 2 * (size_t)H : NULL;
         for (int32_t b = 0; b < d->batch; ++b) {
             const int32_t len = seq_lens != NULL ? seq_lens[b] : T;
-            float *h = y_h + tm__rnn_state_at(d, dir, b);
-            if (h0 != NULL && len > 0) {
-                const float *src = h0 + tm__rnn_state_at(d, dir, b);
-                for (int32_t j = 0; j < H; ++j)
-                    h[j] = src[j];
-            } else {
-                tm__rnn_zero(h, H);
-            }
+            const size_t at = tm__rnn_state_at(d, dir, b);
+            float *h = y_h + at;
+            tm__rnn_state_init(h, h0 != NULL && len > 0 ? h0 + at : NULL, H);
             for (int32_t s = 0; s < len; ++s) {
                 const int32_t t = backwards ? len - 1 - s : s;
                 const float *xt = x + tm__rnn_x_at(d, t, b);

@@ -38,10 +38,8 @@ tm_status tm_onnx_lstm_f32(const tm_onnx_lstm_params *params, const float *x, co
             const int32_t len = seq_lens != NULL ? seq_lens[b] : T;
             const size_t at = tm__rnn_state_at(d, dir, b);
             float *h = y_h + at, *c = y_c + at;
-            for (int32_t j = 0; j < H; ++j) {
-                h[j] = h0 != NULL && len > 0 ? h0[at + (size_t)j] : 0.0f;
-                c[j] = c0 != NULL && len > 0 ? c0[at + (size_t)j] : 0.0f;
-            }
+            tm__rnn_state_init(h, h0 != NULL && len > 0 ? h0 + at : NULL, H);
+            tm__rnn_state_init(c, c0 != NULL && len > 0 ? c0 + at : NULL, H);
             for (int32_t s = 0; s < len; ++s) {
                 const int32_t t = backwards ? len - 1 - s : s;
                 tm__rnn_gates(gi, 4 * H, bias, w, x + tm__rnn_x_at(d, t, b), I, r, h, H);

@@ -5,52 +5,17 @@ its outputs for the transposed model are the oracle) and omitted outputs."""
 
 import numpy as np
 import pytest
-from onnx import TensorProto as TP
 from onnx import helper
 
-from tests.ops.onnx_harness import check_onnx, onnx_model
-from tinymem.sim.references import run_onnxruntime
+from tests.ops.onnx_harness import check_onnx
+from tests.ops.recurrent_onnx import build_recurrent, check_layout_1
 
-T, B, I, H = 5, 3, 4, 6
-vi = helper.make_tensor_value_info
+DIMS = (5, 3, 4, 6)
+T = DIMS[0]
 
 
-def build(direction="forward", layout=0, peep=False, bias=True, init=True, seq=None, outputs=("Y", "Y_h", "Y_c"),
-          seed=0, **attrs):
-    rng = np.random.default_rng(seed)
-    d = 2 if direction == "bidirectional" else 1
-    inits = {"W": rng.uniform(-0.6, 0.6, (d, 4 * H, I)).astype(np.float32),
-             "R": rng.uniform(-0.6, 0.6, (d, 4 * H, H)).astype(np.float32)}
-    names = ["X", "W", "R", "", "", "", "", ""]
-    graph_in = [vi("X", TP.FLOAT, [T, B, I] if layout == 0 else [B, T, I])]
-    feeds = {"X": rng.standard_normal((T, B, I) if layout == 0 else (B, T, I)).astype(np.float32)}
-    if bias:
-        inits["B"] = rng.uniform(-0.5, 0.5, (d, 8 * H)).astype(np.float32)
-        names[3] = "B"
-    if seq is not None:
-        names[4] = "L"
-        if seq == "runtime":
-            graph_in.append(vi("L", TP.INT32, [B]))
-            feeds["L"] = np.array([T, 2, 0][:B], np.int32)
-        else:
-            inits["L"] = np.asarray(seq, np.int32)
-    state = [d, B, H] if layout == 0 else [B, d, H]
-    if init:
-        for k, n in ((5, "h0"), (6, "c0")):
-            names[k] = n
-            graph_in.append(vi(n, TP.FLOAT, state))
-            feeds[n] = rng.uniform(-1, 1, state).astype(np.float32)
-    if peep:
-        inits["P"] = rng.uniform(-0.5, 0.5, (d, 3 * H)).astype(np.float32)
-        names[7] = "P"
-    while names[-1] == "":
-        names.pop()
-    node = helper.make_node("LSTM", names, list(outputs), hidden_size=H, direction=direction,
-                            **({"layout": layout} if layout else {}), **attrs)
-    y = [T, d, B, H] if layout == 0 else [B, T, d, H]
-    shapes = {"Y": y, "Y_h": state, "Y_c": state}
-    graph_out = [vi(n, TP.FLOAT, shapes[n]) for n in outputs if n]
-    return onnx_model([node], graph_in, graph_out, inits), feeds
+def build(seed=0, **kw):
+    return build_recurrent("LSTM", DIMS, [5, 2, 0], seed=seed, **kw)
 
 
 CASES = {
@@ -79,12 +44,7 @@ def test_lstm(case, tmp_path):
 
 @pytest.mark.parametrize("direction", ["forward", "bidirectional"])
 def test_layout_1(direction, tmp_path):
-    model, feeds = build(direction=direction, layout=1, peep=True, seq="runtime")
-    ref_model, _ = build(direction=direction, layout=0, peep=True, seq="runtime")
-    want = run_onnxruntime(ref_model, {"X": feeds["X"].transpose(1, 0, 2), "L": feeds["L"],
-                                       "h0": feeds["h0"].transpose(1, 0, 2), "c0": feeds["c0"].transpose(1, 0, 2)})
-    expected = [want[0].transpose(2, 0, 1, 3), want[1].transpose(1, 0, 2), want[2].transpose(1, 0, 2)]
-    check_onnx(model, feeds, tmp_path, expected=expected)
+    check_layout_1(build, tmp_path, direction=direction, peep=True, seq="runtime")
 
 
 def test_dequantized_weights(tmp_path):

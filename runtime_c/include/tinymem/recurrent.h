@@ -241,4 +241,12 @@ static inline void tm__rnn_zero(float *v, int32_t n)
         v[j] = 0.0f;
 }
 
+/* One (direction, batch) state row at the start of a sequence: a copy of init[0..n), or zeros
+ * when init is NULL (no initial state given, or an empty sequence, whose state is 0). */
+static inline void tm__rnn_state_init(float *v, const float *init, int32_t n)
+{
+    for (int32_t j = 0; j < n; ++j)
+        v[j] = init != NULL ? init[j] : 0.0f;
+}
+
 #endif /* TINYMEM_RECURRENT_H */
