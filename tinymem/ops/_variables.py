@@ -19,6 +19,7 @@ import numpy as np
 
 from tinymem.errors import ModelFormatError, UnsupportedOperatorError
 from tinymem.ir import Graph, Tensor, np_dtype
+from tinymem.ops.op import Op
 
 
 def _handles(ctx) -> dict[str, str]:
@@ -118,3 +119,21 @@ def evaluate_init_subgraph(sub: Graph, where: str) -> dict[str, np.ndarray]:
             t = sub.tensor(name)
             values[name] = np.asarray(value, dtype=np_dtype(t.dtype)).reshape(t.shape)
     return {n: values[n] for n, t in sub.tensors.items() if t.persistent}
+
+
+class VariableCopy(Op):
+    """READ_VARIABLE and ASSIGN_VARIABLE in the IR: a byte copy between a variable's persistent
+    tensor and an activation (same dtype and byte size; shapes may differ); a memcpy in C
+    (runtime_c/include/tinymem/variable.h). No attributes."""
+
+    header = "variable"
+
+    def infer(self, node, g):
+        return [g.tensor(node.outputs[0]).shape]
+
+    def reference(self, node, g, inputs):
+        return [inputs[0].reshape(g.tensor(node.outputs[0]).shape).copy()]
+
+    def emit(self, node, g, em):
+        n = g.tensor(node.outputs[0]).nbytes
+        return f"memcpy({em.ptr(node.outputs[0])}, {em.ptr(node.inputs[0])}, {n}u);"
