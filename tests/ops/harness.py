@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.tflite_builder import run_tflm
+from tests.tflite_builder import build_model, run_tflm
 from tinymem.compile import CompileOptions, compile_model
 from tinymem.sim.host import run_host
 from tinymem.sim.interpret import interpret
@@ -56,3 +56,23 @@ def check_tflite(model: bytes, inputs: list[np.ndarray], tmp_path: Path | None =
         assert_close(ref[i], w, atol, f"numpy reference vs TFLM, output {i}")
         assert_close(got[i], w, atol, f"generated C vs TFLM, output {i}")
     return got
+
+
+def parallel_model(cases) -> bytes:
+    """A TFLite model of independent one-input operators, one per case (op, input spec, output
+    spec[, builtin options]): every input is a model input and every output a model output, so
+    cases sharing a dtype need one C build."""
+    tensors, ops = [], []
+    for op, tin, tout, *options in cases:
+        ops.append((op, [len(tensors)], [len(tensors) + 1], *options))
+        tensors += [tin, tout]
+    return build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+
+
+def all_int8(seed: int, shape=(1, 7, 37)) -> np.ndarray:
+    """Every int8 value once (shuffled), then random ones up to `shape` (default 259 elements: not
+    a multiple of the 4 / 8 / 16 blocks, so unrolled kernels also run their tails)."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, n - 256)])
+    return x.astype(np.int8).reshape(shape)

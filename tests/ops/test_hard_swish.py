@@ -3,8 +3,8 @@ shifts, several output scales; parallel operators of one model) and float."""
 
 import numpy as np
 
-from tests.ops.harness import check_tflite
-from tests.tflite_builder import T, build_model, single_op
+from tests.ops.harness import all_int8, check_tflite, parallel_model
+from tests.tflite_builder import T, single_op
 
 SHAPE = (1, 7, 37)  # 259 elements: not a multiple of the 4 / 8 / 16 blocks
 INT8_CASES = [  # ((input scale, zp), (output scale, zp))
@@ -16,20 +16,8 @@ INT8_CASES = [  # ((input scale, zp), (output scale, zp))
 ]
 
 
-def all_int8(seed):
-    """Every int8 value once (shuffled), then a few more: 259 elements, so that the unrolled /
-    blocked kernels also run their tails."""
-    rng = np.random.default_rng(seed)
-    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 3)])
-    return x.astype(np.int8).reshape(SHAPE)
-
-
 def test_int8(tmp_path):
-    tensors, ops = [], []
-    for qin, qout in INT8_CASES:
-        ops.append(("HARD_SWISH", [len(tensors)], [len(tensors) + 1]))
-        tensors += [T(SHAPE, "s8", *qin), T(SHAPE, "s8", *qout)]
-    m = build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+    m = parallel_model([("HARD_SWISH", T(SHAPE, "s8", *qin), T(SHAPE, "s8", *qout)) for qin, qout in INT8_CASES])
     check_tflite(m, [all_int8(i) for i in range(len(INT8_CASES))], tmp_path)
 
 

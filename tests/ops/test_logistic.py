@@ -6,27 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.ops.harness import check_tflite
-from tests.tflite_builder import T, build_model, single_op
+from tests.ops.harness import all_int8, check_tflite, parallel_model
+from tests.tflite_builder import T, single_op
 
 SHAPE = (1, 7, 37)  # 259 elements: not a multiple of the 4 / 8 / 16 blocks
 INT8_INPUTS = [(0.1, -3), (0.02, 40), (0.0039, -128), (0.37, 0), (2.5, 7), (16.0, 0)]
 
 
-def all_int8(seed):
-    """Every int8 value once (shuffled), then a few more: 259 elements, so that the unrolled /
-    blocked kernels also run their tails."""
-    rng = np.random.default_rng(seed)
-    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 3)])
-    return x.astype(np.int8).reshape(SHAPE)
-
-
 def test_int8(tmp_path):
-    tensors, ops = [], []
-    for scale, zp in INT8_INPUTS:
-        ops.append(("LOGISTIC", [len(tensors)], [len(tensors) + 1]))
-        tensors += [T(SHAPE, "s8", scale, zp), T(SHAPE, "s8", 1 / 256, -128)]
-    m = build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+    m = parallel_model([("LOGISTIC", T(SHAPE, "s8", scale, zp), T(SHAPE, "s8", 1 / 256, -128))
+                        for scale, zp in INT8_INPUTS])
     check_tflite(m, [all_int8(i) for i in range(len(INT8_INPUTS))], tmp_path)
 
 

@@ -4,17 +4,8 @@ parallel operators of one model."""
 
 import numpy as np
 
-from tests.ops.harness import check_tflite
-from tests.tflite_builder import T, build_model
-
-
-def parallel(cases):
-    """One SOFTMAX per (input spec, output spec, beta); each input is a model input."""
-    tensors, ops = [], []
-    for tin, tout, beta in cases:
-        ops.append(("SOFTMAX", [len(tensors)], [len(tensors) + 1], {"beta": beta}))
-        tensors += [tin, tout]
-    return build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+from tests.ops.harness import check_tflite, parallel_model
+from tests.tflite_builder import T
 
 
 def int8_rows(shape, seed):
@@ -37,17 +28,19 @@ INT8_CASES = [  # (shape, input scale, input zp, beta)
 
 
 def test_int8(tmp_path):
-    m = parallel([(T(s, "s8", sc, zp), T(s, "s8", 1 / 256, -128), b) for s, sc, zp, b in INT8_CASES])
+    m = parallel_model([("SOFTMAX", T(s, "s8", sc, zp), T(s, "s8", 1 / 256, -128), {"beta": b})
+                        for s, sc, zp, b in INT8_CASES])
     check_tflite(m, [int8_rows(c[0], i) for i, c in enumerate(INT8_CASES)], tmp_path)
 
 
 def test_int8_to_int16(tmp_path):
     cases = [((3, 40), 0.08, -2, 1.0), ((2, 300), 0.02, 0, 1.0)]
-    m = parallel([(T(s, "s8", sc, zp), T(s, "s16", 1 / 65536, -32768), b) for s, sc, zp, b in cases])
+    m = parallel_model([("SOFTMAX", T(s, "s8", sc, zp), T(s, "s16", 1 / 65536, -32768), {"beta": b})
+                        for s, sc, zp, b in cases])
     check_tflite(m, [int8_rows(c[0], 9 + i) for i, c in enumerate(cases)], tmp_path)
 
 
 def test_float(tmp_path):
     x = (np.random.default_rng(4).standard_normal((2, 5, 19)) * 6).astype(np.float32)
-    m = parallel([(T(x.shape, "f32"), T(x.shape, "f32"), b) for b in (1.0, 0.3)])
+    m = parallel_model([("SOFTMAX", T(x.shape, "f32"), T(x.shape, "f32"), {"beta": b}) for b in (1.0, 0.3)])
     check_tflite(m, [x, x], tmp_path)

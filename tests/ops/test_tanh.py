@@ -3,28 +3,17 @@ zero point ignored as TFLM does; run as parallel operators of one model) and flo
 
 import numpy as np
 
-from tests.ops.harness import check_tflite
-from tests.tflite_builder import T, build_model, single_op
+from tests.ops.harness import all_int8, check_tflite, parallel_model
+from tests.tflite_builder import T, single_op
 
 SHAPE = (1, 7, 37)  # 259 elements: not a multiple of the 4 / 8 / 16 blocks
 INT8_CASES = [(0.1, -3, 0), (0.02, 40, 0), (0.0039, -128, 0), (0.37, 0, 0), (2.5, 7, 0),
               (16.0, 0, 0), (0.05, 1, 9)]  # (input scale, input zp, output zp)
 
 
-def all_int8(seed):
-    """Every int8 value once (shuffled), then a few more: 259 elements, so that the unrolled /
-    blocked kernels also run their tails."""
-    rng = np.random.default_rng(seed)
-    x = np.concatenate([rng.permutation(np.arange(-128, 128)), rng.integers(-128, 128, 3)])
-    return x.astype(np.int8).reshape(SHAPE)
-
-
 def test_int8(tmp_path):
-    tensors, ops = [], []
-    for scale, zp, out_zp in INT8_CASES:
-        ops.append(("TANH", [len(tensors)], [len(tensors) + 1]))
-        tensors += [T(SHAPE, "s8", scale, zp), T(SHAPE, "s8", 1 / 128, out_zp)]
-    m = build_model(ops, tensors, list(range(0, len(tensors), 2)), list(range(1, len(tensors), 2)))
+    m = parallel_model([("TANH", T(SHAPE, "s8", scale, zp), T(SHAPE, "s8", 1 / 128, out_zp))
+                        for scale, zp, out_zp in INT8_CASES])
     check_tflite(m, [all_int8(i) for i in range(len(INT8_CASES))], tmp_path)
 
 
