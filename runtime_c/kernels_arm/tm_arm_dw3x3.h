@@ -2,8 +2,8 @@
  * The int8 3x3 depthwise core of the DSP kernels (tm_depthwise_conv2d_3x3_s8.c and the in-place
  * variant tm_depthwise_conv2d_inplace_s8.c); not a public API.
  *
- * Channels are taken in chunks of TM__CHUNK. For each chunk the weights are re-laid out once on
- * the stack as vertical pairs (w[0][kx], w[1][kx]) plus the bottom row, with the bias and the
+ * Channels are taken in chunks of TM__CHUNK. For each chunk the weights are re-laid out once in
+ * the kernel's scratch as vertical pairs (w[0][kx], w[1][kx]) plus the bottom row, with the bias and the
  * requantization constants (tm_arm_rqf), so each output is, per filter column, one PKHBT of two
  * input rows, one SMLAD and one multiply-accumulate for the third row, then four instructions of
  * requantization, the output offset and a saturation.

@@ -185,7 +185,8 @@ def compiled_model(tmp_path_factory):
     def get(name: str, model: bytes, inplace: bool) -> Path:
         d = tmp_path_factory.mktemp(name)
         (d / "model.tflite").write_bytes(model)
-        compile_model(d / "model.tflite", d / "out", CompileOptions(planner="greedy-size", inplace=inplace))
+        compile_model(d / "model.tflite", d / "out", CompileOptions(planner="greedy-size", inplace=inplace,
+                                                                     board=BOARD))
         return d / "out"
     return get
 
@@ -276,3 +277,26 @@ def test_board_without_dsp_uses_the_portable_kernels(compiled):
         build_firmware(out, "rpi-pico", emulate=True, dsp_kernels=True)
     kernels, arm = kernel_sources(out, False)
     assert arm == [] and all(k.parent.name == "kernels" for k in kernels)
+
+
+def test_dsp_kernels_only_for_a_plan_made_for_them(compiled):
+    """A plan made for the host has no scratch for the DSP kernels' buffers: the board's firmware
+    then takes the portable kernels and says so; asking for the DSP kernels is an error."""
+    out = compiled("mlperf_ad_autoenc_int8")
+    with pytest.raises(InputError, match="planned for the portable kernels.*--board nucleo-l4r5zi"):
+        build_firmware(out, BOARD, emulate=True, dsp_kernels=True)
+    fw = build_firmware(out, BOARD, emulate=True)
+    assert not fw.info["kernels"]["dsp"] and "--board nucleo-l4r5zi" in fw.info["kernels"]["note"]
+
+
+def test_plans_for_dsp_boards_give_the_dsp_kernels_their_scratch(compiled):
+    """The same model planned for the host and for a DSP board: the host plan is the portable
+    kernels' (no DSP scratch), the board's plan has scratch at least as large for every op, more
+    for the convolutions, and records the kernel set."""
+    host, board = (json.loads((compiled("mlperf_kws_dscnn_int8", b) / "report.json").read_text())
+                   for b in ("host", BOARD))
+    assert host["kernels"] == "portable" and board["kernels"] == "dsp"
+    hs = {o["name"]: o["scratch_bytes"] for o in host["ops"]}
+    bs = {o["name"]: o["scratch_bytes"] for o in board["ops"]}
+    assert all(bs[k] >= hs[k] for k in hs.keys() & bs.keys())
+    assert sum(bs.values()) > sum(hs.values())
