@@ -26,9 +26,9 @@
 #include <string.h>
 
 /* Most scratch bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands (a panel).
- * The compiler plans the same size (tinymem/ops/dsp_scratch.py, PANEL_BYTES): a different value
- * here makes the generated init() fail with TM_ERR_SCRATCH when the kernel needs more than was
- * planned (less is slower for deep layers, never wrong). */
+ * The compiler plans with the same value (PANEL_BYTES in tinymem/ops/_dsp_scratch.py): another
+ * one here makes the generated init() return TM_ERR_SCRATCH (it checks the DSP kernels' scratch
+ * sizes exactly). */
 #ifndef TM_ARM_PANEL_BYTES
 #define TM_ARM_PANEL_BYTES 3072
 #endif

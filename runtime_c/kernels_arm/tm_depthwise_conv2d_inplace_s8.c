@@ -52,9 +52,12 @@ size_t tm_depthwise_conv2d_inplace_s8_scratch_size(const tm_conv2d_geom *g)
     return need > portable ? need : portable;
 }
 
-/* The channels mode for 3x3 filters, in groups of `group` channels. */
-static void tm__dw_groups(const tm_conv2d_geom *g, const tm_depthwise_conv2d_params_s8 *p,
-                          int8_t *buf, const int8_t *filter, int32_t group, int8_t *scratch)
+/* The channels mode for 3x3 filters, in groups of `group` channels. A function of its own
+ * (noinline): GCC allocates the registers of the DSP core's loops better there (KWS: 2.9 % fewer
+ * instructions than inlined into the caller). */
+static __attribute__((noinline)) void
+tm__dw_groups(const tm_conv2d_geom *g, const tm_depthwise_conv2d_params_s8 *p, int8_t *buf,
+              const int8_t *filter, int32_t group, int8_t *scratch)
 {
     int8_t *slab = scratch;
     tm__dwc *kc = (tm__dwc *)(scratch + tm__slab_bytes(g, group));

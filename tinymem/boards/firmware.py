@@ -231,6 +231,8 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     firmware_id = f"{key} {report['model']['name']} {report['model']['sha256'][:12]}"
     all_defines = [f"TM_BOARD_NAME=\"{board.name}\"", f"TM_FIRMWARE_ID=\"{firmware_id}\"",
                    f"TM_BOARD_CLOCK_HZ={board.clock_hz}u", *defines]
+    if dsp_kernels:  # model.c checks the DSP kernels' scratch sizes exactly
+        all_defines.append("TM_KERNELS_DSP=1")
     if machine is not None:
         all_defines.append(f"TM_ICOUNT_SHIFT={_qemu_icount_shift()}")
 

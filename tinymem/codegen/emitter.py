@@ -20,11 +20,11 @@ from tinymem.memory import MemoryPlan
 
 
 def scratch_check(g: Graph, size_query: str, planned: int) -> str:
-    """The C condition under which init() fails: for a plan made for the portable kernels, the
-    kernel's scratch-size query must return exactly the planned size; for one made for the DSP
-    kernels (g.kernels == "dsp"), which need at least as much as the portable ones, it must not
-    exceed it (the same C then runs on the host simulator with the portable kernels too)."""
-    return f"{size_query} > {planned}u" if g.kernels == "dsp" else f"{size_query} != {planned}u"
+    """The C condition under which init() fails: the kernel's scratch-size query must return
+    exactly the planned size; for a plan made for the DSP kernels (g.kernels == "dsp") exactly
+    when they are compiled (TM_KERNELS_DSP, `tinymem build`), else at most (the portable kernels
+    need no more, so the same C runs on the host simulator too): TM_SCRATCH_BAD in model.c."""
+    return f"TM_SCRATCH_BAD({size_query}, {planned}u)" if g.kernels == "dsp" else f"{size_query} != {planned}u"
 
 
 class Emitter:
