@@ -165,9 +165,14 @@ def coverage_chains():
 def inplace_model() -> bytes:
     """A chain the compiler runs in place (but its first layer, on the graph input): pointwise
     layers in pixels mode with out.c > in.c (last chunk first), == and < (first chunk first), in
-    several chunks; 3x3 depthwise in channels mode (small planes) and rows mode."""
+    several chunks; 3x3 depthwise in channels mode (small planes) and rows mode; a pointwise layer
+    of more than 256 input channels (the portable pixels mode, whose calls give the DSP conv no
+    panel scratch: pairs path)."""
     q = (0.05, -3)
-    return chains_model(observe_all=False, chains=[(T((1, 12, 12, 8), "s8", scale=q[0], zero_point=q[1]), [
+    return chains_model(observe_all=False, chains=[(T((1, 2, 3, 8), "s8", scale=q[0], zero_point=q[1]), [
+        lambda x: conv(x, 264, (1, 1), act="RELU", out_q=q),
+        lambda x: conv(x, 260, (1, 1), act="RELU", out_q=q),
+    ]), (T((1, 12, 12, 8), "s8", scale=q[0], zero_point=q[1]), [
         lambda x: conv(x, 16, (1, 1), act="RELU", out_q=q),
         lambda x: dwconv(x, act="RELU", out_q=q),
         lambda x: conv(x, 24, (1, 1), act="RELU", out_q=q),   # 144 pixels of 16 channels: 3 chunks
@@ -265,7 +270,7 @@ def test_dsp_kernels_match_the_host_on_every_code_path(compiled_model):
 def test_inplace_dsp_kernels_match_the_host(compiled_model):
     out = compiled_model("inplace", inplace_model(), inplace=True)
     report_inplace = json.loads((out / "report.json").read_text())["memory"].get("inplace", [])
-    assert len(report_inplace) >= 4, "the compiler no longer runs these layers in place"
+    assert len(report_inplace) >= 5, "the compiler no longer runs these layers in place"
     _, arm = kernel_sources(out, True)
     assert {"tm_conv2d_inplace_s8", "tm_depthwise_conv2d_inplace_s8"} <= set(arm)
     _check(out, _random_samples(out, 6, seed=2))
