@@ -4,8 +4,10 @@ For each MLPerf Tiny int8 model, compiled and built for nucleo-l4r5zi's limits t
 mps2-an386 (Cortex-M4F, `tinymem build --qemu`): instructions per inference (exact: QEMU -icount,
 returned by the device agent's RUN over the serial link), instructions per MAC, flash and RAM of the
 agent firmware from its ELF and the deepest stack of the model's calls (gcc's call-graph files,
-tinymem/boards/stack.py), for the firmware with the DSP kernels (the board's default) and with the
-portable kernels only, and the portable/DSP ratio. First milestone: <= 3 instructions per MAC
+tinymem/boards/stack.py), the plan's arena + state (compiled for the board, so the DSP kernels'
+buffers are planned scratch) and the model's RAM (arena + state + params + its stack), for the
+firmware with the DSP kernels (the board's default) and with the portable kernels only, and the
+portable/DSP ratio. First milestone: <= 3 instructions per MAC
 on IC and VWW with the DSP kernels.
 
     python benchmarks/board.py [--models KWS,IC] [--board nucleo-l4r5zi] [--inputs 3] [--layers]
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.tflm_baseline import DATA_DIR, MLPERF_MODELS, MODELS_DIR  # noqa: E402
 from tinymem.boards.board import BOARDS_DIR, load_board  # noqa: E402
 from tinymem.boards.firmware import build_firmware  # noqa: E402
-from tinymem.compile import compile_model  # noqa: E402
+from tinymem.compile import CompileOptions, compile_model  # noqa: E402
 from tinymem.serial.client import DeviceClient  # noqa: E402
 from tinymem.sim.datasets import load_dataset  # noqa: E402
 from tinymem.sim.qemu import Qemu, run_semihosted  # noqa: E402
@@ -105,7 +107,7 @@ def main() -> int:
              f"({board.core}), firmware for {board.name}'s limits")
     table = Table(title=title)
     for col in ("model", "MACs", "DSP instr", "instr/MAC", "portable instr", "instr/MAC", "portable/DSP",
-                "flash B (DSP)", "RAM B (DSP)", "stack B (DSP)", "flash B (portable)",
+                "flash B (DSP)", "RAM B (DSP)", "arena+state B", "stack B (DSP)", "model RAM B (DSP)", "flash B (portable)",
                 "stack B (portable)", "DSP kernels"):
         table.add_column(col, justify="left" if col in ("model", "DSP kernels") else "right")
     layer_tables = []
@@ -115,7 +117,7 @@ def main() -> int:
             if label not in wanted:
                 continue
             out = Path(tmp) / label / "out"
-            report = compile_model(MODELS_DIR / fname, out)
+            report = compile_model(MODELS_DIR / fname, out, CompileOptions(board=board.name))  # DSP scratch planned
             samples = [xs for _, xs, _ in load_dataset(DATA_DIR / data, report["inputs"], limit=args.inputs)]
             row = {}
             for dsp in (True, False):
@@ -126,7 +128,8 @@ def main() -> int:
             (d, dinfo), (p, pinfo) = row[True], row[False]
             table.add_row(label, f"{macs:,}", f"{d:,.0f}", f"{d / macs:.2f}", f"{p:,.0f}", f"{p / macs:.2f}",
                           f"{p / d:.2f}", f"{dinfo['flash']['used_bytes']:,}", f"{dinfo['ram']['used_bytes']:,}",
-                          f"{dinfo['stack']['model_bytes']:,}", f"{pinfo['flash']['used_bytes']:,}",
+                          f"{report['ram']['total_bytes']:,}", f"{dinfo['stack']['model_bytes']:,}",
+                          f"{dinfo['ram']['model_bytes']:,}", f"{pinfo['flash']['used_bytes']:,}",
                           f"{pinfo['stack']['model_bytes']:,}", _short(dinfo["kernels"]["arm"]))
             if label in MILESTONE:
                 ok = d / macs <= MILESTONE[label]

@@ -96,6 +96,7 @@ def compile_model(model_path: str | Path, out_dir: str | Path, options: CompileO
     # 3. schedule: the leading stage patch by patch (--patch), execution order, zero-copy views,
     #    in-place nodes
     target = memory_target(options.board, options.alignment)
+    graph.kernels = target.kernels  # scratch sizes are those of the board's kernel set
     schedule_options = ScheduleOptions(options.inplace, True, options.overwrite_inputs, options.io, target.alignment)
     patching = choose_patch(graph, options.patch, schedule_options, options.max_mac_overhead, options.stream_input)
     layers = graph

@@ -69,6 +69,7 @@ def build_report(g: Graph, plan: MemoryPlan, model: dict, board: str, command: s
         "tinymem_version": __version__,
         "command": command,
         "board": board,
+        "kernels": g.kernels,
         "model": model,
         "macs": sum(o["macs"] for o in ops),
         "flash": {"weights_bytes": weights_bytes, "tables_bytes": tables_bytes,

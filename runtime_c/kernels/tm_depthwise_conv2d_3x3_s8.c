@@ -18,10 +18,19 @@ static inline int8_t tm__out(int32_t acc, const int32_t *rq, int32_t out_off, in
     return (int8_t)(v > hi ? hi : v);
 }
 
+size_t tm_depthwise_conv2d_3x3_s8_scratch_size(const tm_conv2d_geom *g)
+{
+    (void)g;
+    return 0;
+}
+
 tm_status tm_depthwise_conv2d_3x3_s8(const tm_conv2d_geom *g,
                                      const tm_depthwise_conv2d_params_s8 *p,
-                                     const int8_t *input, const int8_t *filter, int8_t *output)
+                                     const int8_t *input, const int8_t *filter, int8_t *output,
+                                     void *scratch, size_t scratch_bytes)
 {
+    (void)scratch; /* none needed */
+    (void)scratch_bytes;
     tm_status st = tm_depthwise_conv2d_check_geom(g);
     if (st != TM_OK)
         return st;

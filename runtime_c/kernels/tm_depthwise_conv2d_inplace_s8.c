@@ -27,7 +27,8 @@ static size_t tm_dw_rows_scratch(const tm_conv2d_geom *g)
     if (!tm_inplace_rows_ok(g))
         return 0;
     const size_t in_row = (size_t)g->in.w * g->in.c, out_row = (size_t)g->out.w * g->out.c;
-    const size_t base = tm_dw_is_3x3(g) ? 0 : tm_depthwise_conv2d_s8_scratch_size(g);
+    const size_t base = tm_dw_is_3x3(g) ? tm_depthwise_conv2d_3x3_s8_scratch_size(g)
+                                        : tm_depthwise_conv2d_s8_scratch_size(g);
     return tm_inplace_align8(base) + (size_t)tm_inplace_row_slots(g, in_row, out_row) * out_row;
 }
 
@@ -152,7 +153,8 @@ tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
     }
     const size_t in_row = (size_t)g->in.w * g->in.c, out_row = (size_t)g->out.w * g->out.c;
     const int is3x3 = tm_dw_is_3x3(g);
-    const size_t base = is3x3 ? 0 : tm_depthwise_conv2d_s8_scratch_size(g);
+    const size_t base = is3x3 ? tm_depthwise_conv2d_3x3_s8_scratch_size(g)
+                              : tm_depthwise_conv2d_s8_scratch_size(g);
     const int32_t slots = tm_inplace_row_slots(g, in_row, out_row);
     int8_t *ring = (int8_t *)scratch + tm_inplace_align8(base);
     int32_t done = 0;
@@ -163,7 +165,7 @@ tm_status tm_depthwise_conv2d_inplace_s8(const tm_conv2d_geom *g,
             return TM_ERR_UNSUPPORTED;
         const int8_t *src = buf + (size_t)first * in_row;
         int8_t *dst = ring + (size_t)(oy % slots) * out_row;
-        st = is3x3 ? tm_depthwise_conv2d_3x3_s8(&sub, p, src, filter, dst)
+        st = is3x3 ? tm_depthwise_conv2d_3x3_s8(&sub, p, src, filter, dst, scratch, base)
                    : tm_depthwise_conv2d_s8(&sub, p, src, filter, dst, scratch, base);
         if (st != TM_OK)
             return st;

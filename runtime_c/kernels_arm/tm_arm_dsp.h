@@ -25,10 +25,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Stack bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands. The DSP kernels'
- * deepest stack use is about TM_ARM_PANEL_BYTES + 2.6 KB (`tinymem build` measures it:
- * report.json firmware[key].stack, docs/boards.md); define it smaller for a board with a small
- * stack (less is slower for deep layers, never wrong). */
+/* Most scratch bytes tm_conv2d_s8 uses for weights re-laid out as SMLAD operands (a panel).
+ * The compiler plans with the same value (PANEL_BYTES in tinymem/ops/_dsp_scratch.py): another
+ * one here makes the generated init() return TM_ERR_SCRATCH (it checks the DSP kernels' scratch
+ * sizes exactly). */
 #ifndef TM_ARM_PANEL_BYTES
 #define TM_ARM_PANEL_BYTES 3072
 #endif

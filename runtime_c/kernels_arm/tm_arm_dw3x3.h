@@ -2,8 +2,8 @@
  * The int8 3x3 depthwise core of the DSP kernels (tm_depthwise_conv2d_3x3_s8.c and the in-place
  * variant tm_depthwise_conv2d_inplace_s8.c); not a public API.
  *
- * Channels are taken in chunks of TM__CHUNK. For each chunk the weights are re-laid out once on
- * the stack as vertical pairs (w[0][kx], w[1][kx]) plus the bottom row, with the bias and the
+ * Channels are taken in chunks of TM__CHUNK. For each chunk the weights are re-laid out once in
+ * the kernel's scratch as vertical pairs (w[0][kx], w[1][kx]) plus the bottom row, with the bias and the
  * requantization constants (tm_arm_rqf), so each output is, per filter column, one PKHBT of two
  * input rows, one SMLAD and one multiply-accumulate for the third row, then four instructions of
  * requantization, the output offset and a saturation.
@@ -38,6 +38,17 @@ static inline __attribute__((always_inline)) int8_t tm__dw_out(int32_t acc, cons
         return (int8_t)__ssat(tm_arm_rqf_apply(acc, &k->q) + out_off, 8);
     return tm_arm_clamp_s8(tm_arm_requant(acc, rq) + out_off, lo, hi);
 }
+
+/* Outputs a and e of a channel (constants k) to o[0] and o[o1]: both computed before either is
+ * stored, so the int8 stores (which may alias anything, the constants in the scratch too) do
+ * not force the constants to be loaded twice. */
+#define TM__DW_STORE2(o, o1, a, e, k, fast, rq, out_off, lo, hi)                             \
+    do {                                                                                    \
+        const int8_t ya_ = tm__dw_out((a), (k), (fast), (rq), (out_off), (lo), (hi));        \
+        const int8_t ye_ = tm__dw_out((e), (k), (fast), (rq), (out_off), (lo), (hi));        \
+        (o)[0] = ya_;                                                                       \
+        (o)[o1] = ye_;                                                                      \
+    } while (0)
 
 /* One filter column: rows r0, r1 (paired) and r2 at the channel's input column. */
 #define TM__DW_COL(acc, wp, ws, x0, x1, x2) \
@@ -95,8 +106,7 @@ tm__dw_chunk(const tm_conv2d_geom *g, const tm_depthwise_conv2d_params_s8 *p,
                             TM__DW_COL(e, k->w14, k->w7, x0v, x1v, x2v);
                             x0v = u0[c3], x1v = u1[c3], x2v = u2[c3];
                             TM__DW_COL(e, k->w25, k->w8, x0v, x1v, x2v);
-                            o[0] = tm__dw_out(a, k, fast, rq + 4 * c, out_off, lo, hi);
-                            o[o1] = tm__dw_out(e, k, fast, rq + 4 * c, out_off, lo, hi);
+                            TM__DW_STORE2(o, o1, a, e, k, fast, rq + 4 * c, out_off, lo, hi);
                         }
                     } else {
                         /* rows outside the image read the pad row's first channels */
@@ -113,8 +123,7 @@ tm__dw_chunk(const tm_conv2d_geom *g, const tm_depthwise_conv2d_params_s8 *p,
                             TM__DW_COL(e, k->w03, k->w6, v0[0], v1[0], v2[0]);
                             TM__DW_COL(e, k->w14, k->w7, v0[d0], v1[d1], v2[d2]);
                             TM__DW_COL(e, k->w25, k->w8, v0[2 * d0], v1[2 * d1], v2[2 * d2]);
-                            o[0] = tm__dw_out(a, k, fast, rq + 4 * c, out_off, lo, hi);
-                            o[o1] = tm__dw_out(e, k, fast, rq + 4 * c, out_off, lo, hi);
+                            TM__DW_STORE2(o, o1, a, e, k, fast, rq + 4 * c, out_off, lo, hi);
                         }
                     }
                     out += 2 * o1;

@@ -9,22 +9,28 @@
  * re-pair them.
  *
  * Two paths:
- *  - panel (groups == 1 and the re-laid-out weights fit TM_ARM_PANEL_BYTES): output channels in
- *    panels of up to 32 filters. A panel's weights are re-laid out once on the stack as ready
- *    SMLAD pairs, 4 filters per sub-block, each kernel row padded with zero weights to whole
+ *  - panel (groups == 1, two output pixels at least, and the re-laid-out weights fit
+ *    TM_ARM_PANEL_BYTES): output channels in panels of up to 32 filters. A panel's weights are
+ *    re-laid out once in the scratch (after the im2col rows) as ready SMLAD pairs, 4 filters per sub-block, each kernel row padded with zero weights to whole
  *    words. Then per output pixel and sub-block: one load, two SXTB16, two LDMs and eight SMLADs
  *    per 4 taps, reading the receptive field in place, one span per kernel row (pointwise: one
  *    span), or from an im2col row in scratch for pixels at the image border or when the row
  *    padding would read past the image row. Requantization through tm_arm_rqf (LDM of a
  *    filter's constants and five ALU instructions) with SSAT when the clamp is [-128, 127].
- *  - pairs (otherwise): as the portable kernel, two output pixels (im2col rows in scratch unless
+ *  - pairs (otherwise, or when the caller gave only the portable kernel's scratch, as the
+ *    portable in-place kernel does): as the portable kernel, two output pixels (im2col rows in scratch unless
  *    pointwise) against each 8-filter block read from the filter in place, pairs built with
  *    PKHBT/PKHTB for every use.
+ *
+ * Scratch (tm_conv2d_s8_scratch_size): the portable kernel's two im2col rows, and for the panel
+ * path, after them (at a multiple of 8), the sub-blocks' constants (84 B per 4 filters) and the
+ * panel (32 B per 4 taps of 4 filters). No buffer of this kernel is on the stack.
  */
 #include "tinymem/conv2d.h"
 #include "tm_arm_dsp.h"
 
-size_t tm_conv2d_s8_scratch_size(const tm_conv2d_geom *g)
+/* The portable kernel's scratch: two im2col rows (none for pointwise). */
+static size_t tm__rows_bytes(const tm_conv2d_geom *g)
 {
     if (tm_conv2d_is_pointwise(g))
         return 0;
@@ -201,11 +207,13 @@ static tm__pgeom tm__panel_geom(const tm_conv2d_geom *g)
     return pg;
 }
 
-/* Output channels per panel (a multiple of 4), 0 when the panel path cannot run. */
+/* Output channels per panel (a multiple of 4), 0 when the panel path does not run (it needs
+ * two output pixels at least: re-laying out the weights costs about as much as two pixels of
+ * the pairs path save). */
 static int32_t tm__panel_filters(const tm_conv2d_geom *g)
 {
     const tm__pgeom pg = tm__panel_geom(g);
-    if (g->groups != 1)
+    if (g->groups != 1 || (int64_t)g->in.n * g->out.h * g->out.w < 2)
         return 0;
     if (tm_conv2d_is_pointwise(g) ? g->in.c % 4 != 0 : pg.rowb % 4 != 0 && pg.rowb < 3)
         return 0; /* pointwise: no scratch to pad rows in; else the padded im2col row must fit */
@@ -213,6 +221,21 @@ static int32_t tm__panel_filters(const tm_conv2d_geom *g)
     const int32_t oc4 = (g->out.c + 3) / 4 * 4;
     pf = pf < oc4 ? pf : oc4;
     return pf < TM__PANEL_MAX ? pf : TM__PANEL_MAX;
+}
+
+/* Scratch of the panel path after the im2col rows (rounded up to 8): the sub-blocks' constants,
+ * then the re-laid-out weights of a panel of pf filters. */
+static size_t tm__panel_bytes(const tm_conv2d_geom *g, int32_t pf)
+{
+    const tm__pgeom pg = tm__panel_geom(g);
+    return (size_t)(pf / TM__SUB) * (sizeof(tm__sub) + 8u * TM__SUB * (size_t)pg.depth4);
+}
+
+size_t tm_conv2d_s8_scratch_size(const tm_conv2d_geom *g)
+{
+    const size_t rows = tm__rows_bytes(g);
+    const int32_t pf = tm__panel_filters(g);
+    return pf > 0 ? (rows + 7) / 8 * 8 + tm__panel_bytes(g, pf) : rows;
 }
 
 /* Filters o0 .. o0+nf-1 (o0 a multiple of 4) as SMLAD operands: for sub-block s, kernel row ky,
@@ -405,8 +428,8 @@ static tm_status tm__conv_panel(const tm_conv2d_geom *g, const tm_conv2d_params_
                                 const int8_t *input, const int8_t *filter, int8_t *output,
                                 void *scratch, int32_t pf)
 {
-    int32_t panel[TM_ARM_PANEL_BYTES / 4];
-    tm__sub sb[TM__PANEL_MAX / TM__SUB];
+    tm__sub *sb = (tm__sub *)((int8_t *)scratch + (tm__rows_bytes(g) + 7) / 8 * 8);
+    int32_t *panel = (int32_t *)(sb + pf / TM__SUB);
     const tm__pgeom pg = tm__panel_geom(g);
     const int pointwise = tm_conv2d_is_pointwise(g);
     const int32_t c = g->in.c, oc = g->out.c, depth = g->kh * pg.rowb;
@@ -471,12 +494,13 @@ tm_status tm_conv2d_s8(const tm_conv2d_geom *g, const tm_conv2d_params_s8 *p,
     tm_status st = tm_conv2d_check_geom(g);
     if (st != TM_OK)
         return st;
-    const int pointwise = tm_conv2d_is_pointwise(g);
-    if (!pointwise && (scratch == NULL || scratch_bytes < tm_conv2d_s8_scratch_size(g)))
+    const size_t rows = tm__rows_bytes(g);
+    if (rows > 0 && (scratch == NULL || scratch_bytes < rows))
         return TM_ERR_SCRATCH;
+    /* the panel path when the caller gave its scratch (tm_conv2d_s8_scratch_size), else the
+     * pairs path, which needs only the portable kernel's scratch */
     const int32_t pf = tm__panel_filters(g);
-    /* re-laying out the weights costs about as much as two pixels of the pairs path saves */
-    if (pf > 0 && (int64_t)g->in.n * g->out.h * g->out.w >= 2)
+    if (pf > 0 && scratch != NULL && scratch_bytes >= tm_conv2d_s8_scratch_size(g))
         return tm__conv_panel(g, p, input, filter, output, scratch, pf);
     return tm__conv_pairs(g, p, input, filter, output, scratch);
 }

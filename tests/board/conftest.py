@@ -39,16 +39,18 @@ def no_leftover_qemu():
 
 @pytest.fixture(scope="session")
 def compiled(shared, tmp_path_factory):
-    """compiled(name) -> the directory of `tinymem compile ../shared/models/<name>.tflite` (once)."""
-    from tinymem.compile import compile_model
+    """compiled(name, board="host") -> the directory of `tinymem compile
+    ../shared/models/<name>.tflite --board <board>` (once). A board whose firmware uses the DSP
+    kernels needs a plan made for it (their scratch), else `tinymem build` takes the portable ones."""
+    from tinymem.compile import CompileOptions, compile_model
 
     cache = {}
 
-    def get(name: str):
-        if name not in cache:
+    def get(name: str, board: str = "host"):
+        if (name, board) not in cache:
             out = tmp_path_factory.mktemp(name) / "out"
-            compile_model(shared / "models" / f"{name}.tflite", out)
-            cache[name] = out
-        return cache[name]
+            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(board=board))
+            cache[name, board] = out
+        return cache[name, board]
 
     return get

@@ -38,11 +38,11 @@ def _run_and_compare(out, board, samples, **kw):
     ("mlperf_ic_resnet8_int8", "ic01"),
 ])
 def test_l4r5zi_firmware_on_mps2_an386_through_the_agent(compiled, shared, model, data):
-    out = compiled(model)
+    out = compiled(model, "nucleo-l4r5zi")
     result = _run_and_compare(out, "nucleo-l4r5zi", _samples(out, shared, data, 20), emulate=True)
     info = result.firmware.info
     b = load_board("nucleo-l4r5zi")
-    assert info["runs_on"] == "mps2-an386" and info["app"] == "agent"
+    assert info["runs_on"] == "mps2-an386" and info["app"] == "agent" and info["kernels"]["dsp"]
     assert info["ram"]["limit_bytes"] == b.ram_bytes and info["flash"]["limit_bytes"] == b.flash.size
     report = json.loads((out / "report.json").read_text())
     assert report["firmware"]["nucleo-l4r5zi@mps2-an386"] == info

@@ -159,8 +159,9 @@ def _deepest(calls: dict[str, set[str]], frames: dict[str, int], fn: str) -> int
 
 def test_stack_figure_matches_su_files_and_disassembly(compiled):
     # VWW's deepest kernels: in-place depthwise and pointwise convolutions, the DSP panel conv
-    out = compiled("mlperf_vww_mbv1_int8")
+    out = compiled("mlperf_vww_mbv1_int8", "nucleo-l4r5zi")
     fw = build_firmware(out, "nucleo-l4r5zi", emulate=True)
+    assert fw.info["kernels"]["dsp"]
     report = json.loads((out / "report.json").read_text())
     stack = report["firmware"][fw.key]["stack"]
     assert stack == fw.info["stack"] and stack["unbounded"] == []

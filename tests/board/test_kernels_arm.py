@@ -165,9 +165,14 @@ def coverage_chains():
 def inplace_model() -> bytes:
     """A chain the compiler runs in place (but its first layer, on the graph input): pointwise
     layers in pixels mode with out.c > in.c (last chunk first), == and < (first chunk first), in
-    several chunks; 3x3 depthwise in channels mode (small planes) and rows mode."""
+    several chunks; 3x3 depthwise in channels mode (small planes) and rows mode; a pointwise layer
+    of more than 256 input channels (the portable pixels mode, whose calls give the DSP conv no
+    panel scratch: pairs path)."""
     q = (0.05, -3)
-    return chains_model(observe_all=False, chains=[(T((1, 12, 12, 8), "s8", scale=q[0], zero_point=q[1]), [
+    return chains_model(observe_all=False, chains=[(T((1, 2, 3, 8), "s8", scale=q[0], zero_point=q[1]), [
+        lambda x: conv(x, 264, (1, 1), act="RELU", out_q=q),
+        lambda x: conv(x, 260, (1, 1), act="RELU", out_q=q),
+    ]), (T((1, 12, 12, 8), "s8", scale=q[0], zero_point=q[1]), [
         lambda x: conv(x, 16, (1, 1), act="RELU", out_q=q),
         lambda x: dwconv(x, act="RELU", out_q=q),
         lambda x: conv(x, 24, (1, 1), act="RELU", out_q=q),   # 144 pixels of 16 channels: 3 chunks
@@ -185,7 +190,8 @@ def compiled_model(tmp_path_factory):
     def get(name: str, model: bytes, inplace: bool) -> Path:
         d = tmp_path_factory.mktemp(name)
         (d / "model.tflite").write_bytes(model)
-        compile_model(d / "model.tflite", d / "out", CompileOptions(planner="greedy-size", inplace=inplace))
+        compile_model(d / "model.tflite", d / "out", CompileOptions(planner="greedy-size", inplace=inplace,
+                                                                     board=BOARD))
         return d / "out"
     return get
 
@@ -264,7 +270,7 @@ def test_dsp_kernels_match_the_host_on_every_code_path(compiled_model):
 def test_inplace_dsp_kernels_match_the_host(compiled_model):
     out = compiled_model("inplace", inplace_model(), inplace=True)
     report_inplace = json.loads((out / "report.json").read_text())["memory"].get("inplace", [])
-    assert len(report_inplace) >= 4, "the compiler no longer runs these layers in place"
+    assert len(report_inplace) >= 5, "the compiler no longer runs these layers in place"
     _, arm = kernel_sources(out, True)
     assert {"tm_conv2d_inplace_s8", "tm_depthwise_conv2d_inplace_s8"} <= set(arm)
     _check(out, _random_samples(out, 6, seed=2))
@@ -276,3 +282,26 @@ def test_board_without_dsp_uses_the_portable_kernels(compiled):
         build_firmware(out, "rpi-pico", emulate=True, dsp_kernels=True)
     kernels, arm = kernel_sources(out, False)
     assert arm == [] and all(k.parent.name == "kernels" for k in kernels)
+
+
+def test_dsp_kernels_only_for_a_plan_made_for_them(compiled):
+    """A plan made for the host has no scratch for the DSP kernels' buffers: the board's firmware
+    then takes the portable kernels and says so; asking for the DSP kernels is an error."""
+    out = compiled("mlperf_ad_autoenc_int8")
+    with pytest.raises(InputError, match="planned for the portable kernels.*--board nucleo-l4r5zi"):
+        build_firmware(out, BOARD, emulate=True, dsp_kernels=True)
+    fw = build_firmware(out, BOARD, emulate=True)
+    assert not fw.info["kernels"]["dsp"] and "--board nucleo-l4r5zi" in fw.info["kernels"]["note"]
+
+
+def test_plans_for_dsp_boards_give_the_dsp_kernels_their_scratch(compiled):
+    """The same model planned for the host and for a DSP board: the host plan is the portable
+    kernels' (no DSP scratch), the board's plan has scratch at least as large for every op, more
+    for the convolutions, and records the kernel set."""
+    host, board = (json.loads((compiled("mlperf_kws_dscnn_int8", b) / "report.json").read_text())
+                   for b in ("host", BOARD))
+    assert host["kernels"] == "portable" and board["kernels"] == "dsp"
+    hs = {o["name"]: o["scratch_bytes"] for o in host["ops"]}
+    bs = {o["name"]: o["scratch_bytes"] for o in board["ops"]}
+    assert all(bs[k] >= hs[k] for k in hs.keys() & bs.keys())
+    assert sum(bs.values()) > sum(hs.values())

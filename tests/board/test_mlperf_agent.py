@@ -35,7 +35,7 @@ def _macs(out) -> int:
 
 
 def test_kws_through_the_agent(compiled, shared):
-    out = compiled("mlperf_kws_dscnn_int8")
+    out = compiled("mlperf_kws_dscnn_int8", BOARD)
     result = _run_and_compare(out, BOARD, _samples(out, shared, "kws01", INPUTS), emulate=True)
     assert result.firmware.info["kernels"]["dsp"]
     assert "tm_conv2d_s8" in result.firmware.info["kernels"]["arm"]
@@ -43,7 +43,7 @@ def test_kws_through_the_agent(compiled, shared):
 
 
 def test_vww_through_the_agent(compiled, shared):
-    out = compiled("mlperf_vww_mbv1_int8")
+    out = compiled("mlperf_vww_mbv1_int8", BOARD)
     samples = _samples(out, shared, "vww01", INPUTS)
     fw = build_firmware(out, BOARD, emulate=True)
     assert fw.info["runs_on"] == "mps2-an386" and fw.info["kernels"]["dsp"]

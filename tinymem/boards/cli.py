@@ -43,6 +43,9 @@ def print_firmware(fw: Firmware) -> None:
     console.print(f"stack: {_kb(stack['used_bytes'])} deepest of {_kb(stack['reserved_bytes'])} reserved; "
                   f"the model's calls {_kb(stack['model_bytes'])} ({' -> '.join(stack['model_path'])})")
     console.print(f"the model's RAM: arena + state + params + its stack = {_kb(info['ram']['model_bytes'])}")
+    kernels = info["kernels"]
+    console.print(kernels.get("note") or ("kernels: DSP (" + ", ".join(kernels["arm"]) + ")" if kernels["dsp"]
+                                          else "kernels: portable"))
 
 
 @click.command("build")

@@ -173,7 +173,9 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     """Build OUT's model into firmware for `board_name` (emulate: to run on its QEMU machine).
 
     dsp_kernels: compile runtime_c/kernels_arm variants (None: when the board has the DSP
-    extension; False: the portable kernels only, e.g. to compare)."""
+    extension and OUT's plan was made for them, report.json `kernels` == "dsp", i.e. `tinymem
+    compile --board` such a board; False: the portable kernels only, e.g. to compare). The DSP
+    kernels need more scratch than the portable ones, and the plan has it only in that case."""
     out = Path(out).resolve()
     report = read_report(out)
     board = load_board(board_name)
@@ -182,10 +184,14 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     opt = "-" + opt.lstrip("-")
     check_fit(report, board)
     check_tools()
-    if dsp_kernels is None:
-        dsp_kernels = board.dsp
-    elif dsp_kernels and not board.dsp:
+    planned_dsp = report.get("kernels") == "dsp"
+    if dsp_kernels and not board.dsp:
         raise InputError(f"{board.name} ({board.core}) has no DSP extension: its firmware uses the portable kernels")
+    if dsp_kernels and not planned_dsp:
+        raise InputError(f"{out.name} was planned for the portable kernels (compiled for board "
+                         f"{report.get('board')!r}): compile it with --board {board.name} to use the DSP kernels")
+    if dsp_kernels is None:
+        dsp_kernels = board.dsp and planned_dsp
 
     if board.emulated:
         machine, key = board, board.name
@@ -207,7 +213,7 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     fw_dir = out / "firmware" / key
     if app != "agent":
         fw_dir = fw_dir / ("app-" + hashlib.sha256("\0".join(map(str, sources)).encode()).hexdigest()[:10])
-    if dsp_kernels != board.dsp:  # not the board's default kernels: a folder of its own
+    if dsp_kernels != (board.dsp and planned_dsp):  # not the default kernels: a folder of its own
         fw_dir = fw_dir / "kernels-portable"
     kernels, arm_kernels = kernel_sources(out, dsp_kernels)
     build_dir = fw_dir / "build"
@@ -225,6 +231,8 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
     firmware_id = f"{key} {report['model']['name']} {report['model']['sha256'][:12]}"
     all_defines = [f"TM_BOARD_NAME=\"{board.name}\"", f"TM_FIRMWARE_ID=\"{firmware_id}\"",
                    f"TM_BOARD_CLOCK_HZ={board.clock_hz}u", *defines]
+    if dsp_kernels:  # model.c checks the DSP kernels' scratch sizes exactly
+        all_defines.append("TM_KERNELS_DSP=1")
     if machine is not None:
         all_defines.append(f"TM_ICOUNT_SHIFT={_qemu_icount_shift()}")
 
@@ -267,6 +275,9 @@ def build_firmware(out: str | Path, board_name: str, *, emulate: bool = False, o
         shutil.copy2(build_dir / f"firmware.{suffix}", fw_dir / f"firmware.{suffix}")
     info = _firmware_info(board, machine, elf, out, app, opt)
     info["kernels"] = {"dsp": bool(dsp_kernels), "arm": arm_kernels}
+    if board.dsp and not dsp_kernels and not planned_dsp:
+        info["kernels"]["note"] = (f"portable kernels: the plan was made for them (compiled for board "
+                                   f"{report.get('board')!r}); compile with --board {board.name} for the DSP kernels")
     info["stack"] = {**firmware_stack(build_dir, out), "reserved_bytes": board.stack_bytes}
     info["ram"]["model_bytes"] = int(report["ram"]["total_bytes"]) + info["stack"]["model_bytes"]
     check_stack(report, board, key, info["stack"])

@@ -19,6 +19,14 @@ from tinymem.ir.dtypes import from_numpy
 from tinymem.memory import MemoryPlan
 
 
+def scratch_check(g: Graph, size_query: str, planned: int) -> str:
+    """The C condition under which init() fails: the kernel's scratch-size query must return
+    exactly the planned size; for a plan made for the DSP kernels (g.kernels == "dsp") exactly
+    when they are compiled (TM_KERNELS_DSP, `tinymem build`), else at most (the portable kernels
+    need no more, so the same C runs on the host simulator too): TM_SCRATCH_BAD in model.c."""
+    return f"TM_SCRATCH_BAD({size_query}, {planned}u)" if g.kernels == "dsp" else f"{size_query} != {planned}u"
+
+
 class Emitter:
     def __init__(self, g: Graph, plan: MemoryPlan):
         self.g, self.plan = g, plan
@@ -68,13 +76,13 @@ class Emitter:
     def scratch(self, node: Node, size_query: str | None = None) -> str:
         """`ptr, bytes` arguments for the node's planned scratch buffer.
 
-        size_query: the kernel's C scratch-size call; init then checks that it returns exactly
-        the size the op module planned (TM_ERR_SCRATCH otherwise).
+        size_query: the kernel's C scratch-size call; init then checks it (TM_ERR_SCRATCH
+        otherwise, see `scratch_check`).
         """
         off = self.plan.scratch_offset(node.name)
         nbytes = next(b.nbytes for b in self.plan.buffers if b.name == f"scratch:{node.name}") if off is not None else 0
         if size_query:
-            self.init_checks.append(f"{size_query} != {nbytes}u")
+            self.init_checks.append(scratch_check(self.g, size_query, nbytes))
         if off is None:
             return "NULL, 0"
         return f"(void *)(tm_arena + {off}u), {nbytes}u"

@@ -24,6 +24,17 @@ class ModelSources:
     tables_bytes: int
 
 
+DSP_SCRATCH = """
+/* Planned for the Cortex-M DSP kernels (runtime_c/kernels_arm): with them (tinymem build defines
+ * TM_KERNELS_DSP) every kernel needs exactly its planned scratch, the portable ones at most that. */
+#ifdef TM_KERNELS_DSP
+#define TM_SCRATCH_BAD(need, planned) ((need) != (planned))
+#else
+#define TM_SCRATCH_BAD(need, planned) ((need) > (planned))
+#endif
+"""
+
+
 def _desc(t: Tensor) -> str:
     dims = list(t.shape) + [1] * (6 - len(t.shape))
     scale = c_float(t.scale) if t.quant is not None else "0.0f"
@@ -206,7 +217,7 @@ tm_status {prefix}_run_io(const void *const *inputs, void *const *outputs)
 {chr(10).join(headers)}
 
 #define TM_CHECK(call) do {{ tm_status s_ = (call); if (s_ != TM_OK) return s_; }} while (0)
-
+{DSP_SCRATCH if g.kernels == "dsp" else ""}
 /* The arena: every activation, input, output and scratch buffer, at planned offsets. */
 static uint8_t tm_arena[{P}_ARENA_BYTES > 0 ? {P}_ARENA_BYTES : 1] __attribute__((aligned({P}_ARENA_ALIGN), unused));
 

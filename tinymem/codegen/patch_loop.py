@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from tinymem.codegen.emitter import scratch_check
 from tinymem.errors import TinymemError
 from tinymem.ir import c_type
 from tinymem.ops import get_op
@@ -62,7 +63,7 @@ class PatchEmitter:
             need = decision.scratch_bytes if decision else get_op(node.op).scratch_bytes(node, self.g)
             text = f"(void *)(tm_arena + {self.base + self.arena.offsets[name]}u), {self.arena.buffer(name).nbytes}u"
         if size_query:
-            self.checks[_PLACEHOLDER.sub(rf"@\1:{self.patch}@", f"{size_query} != {need}u")] = None
+            self.checks[_PLACEHOLDER.sub(rf"@\1:{self.patch}@", scratch_check(self.g, size_query, need))] = None
         return text
 
     def params(self, ctype: str, node, initializer: str) -> str:

@@ -95,6 +95,10 @@ class Graph:
     nodes: list[Node] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    #: the C kernel set the plan is made for: "portable" (runtime_c/kernels) or "dsp" (Cortex-M
+    #: DSP-extension variants from runtime_c/kernels_arm, whose scratch sizes differ; see
+    #: tinymem.memory.target)
+    kernels: str = "portable"
 
     # -- building -----------------------------------------------------------------------------
     def add_tensor(self, tensor: Tensor) -> Tensor:

@@ -6,6 +6,10 @@
              the widest Cortex-M loads; Cortex-M7 boards use 32, their data cache line).
   capacity   RAM left for the model (arena + persistent state) in the board's default region,
              which holds .bss: its size less the main stack. `host` has no limit.
+  kernels    the C kernel set the board's firmware compiles: "dsp" when the board has the DSP
+             extension ([cpu] dsp: runtime_c/kernels_arm variants, whose working buffers are
+             planned as scratch), else "portable" (also `host`). The plan's scratch sizes are
+             those of this set; `tinymem build` uses the DSP kernels only for a plan made for them.
 The linker still enforces the real limits of a firmware build (docs/boards.md).
 """
 
@@ -26,6 +30,7 @@ class MemoryTarget:
     capacity: int | None  # bytes for arena + state; None: no limit (host)
     region: str = "RAM"  # what the capacity is of, for messages
     detail: str = ""  # where the capacity comes from, for messages
+    kernels: str = "portable"  # the kernel set the scratch is planned for: "portable" or "dsp"
 
 
 def _check_alignment(value, where: str) -> int:
@@ -48,4 +53,5 @@ def memory_target(board: str = "host", alignment: int | None = None) -> MemoryTa
         alignment = _check_alignment(value, f"{b.path / 'board.toml'} [firmware].arena_alignment")
     region = b.default_region
     return MemoryTarget(b.name, alignment, region.size - b.stack_bytes, "RAM",
-                        f"{b.name}'s {region.name}: {region.size:,} B less the {b.stack_bytes:,} B stack")
+                        f"{b.name}'s {region.name}: {region.size:,} B less the {b.stack_bytes:,} B stack",
+                        "dsp" if b.dsp else "portable")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinymem.errors import UnsupportedOperatorError
+from tinymem.ops import _dsp_scratch as dsp_scratch
 from tinymem.ops.op import Op, Window, exact_matmul, with_pads
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
@@ -388,8 +389,12 @@ class Conv2D(Op):
         xs, ws = self._shapes(node, g)
         out_hw = output_hw(node, xs, ws[1], ws[2])
         k = ws[1] * ws[2] * ws[3]
-        rows = 0 if is_pointwise(node, xs, out_hw, ws[1], ws[2]) else 2 * k
+        pointwise = is_pointwise(node, xs, out_hw, ws[1], ws[2])
+        rows = 0 if pointwise else 2 * k
         mode = self._mode(node, g)
+        if mode == "s8" and g.kernels == "dsp":
+            npix = xs[0] * out_hw[0] * out_hw[1]
+            return dsp_scratch.conv_scratch(npix, xs[3], ws[0], ws[1], ws[2], xs[3] // ws[3], pointwise, rows)
         if mode == "s8":
             return rows
         if mode == "f32":
@@ -411,7 +416,10 @@ class Conv2D(Op):
             return None
         xs, ws = self._shapes(node, g)
         geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
-        return conv_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1) or None
+        size = conv_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1)
+        if mode == "s8" and g.kernels == "dsp" and size:
+            size = dsp_scratch.conv_inplace_scratch(geo, xs[3] // ws[3], size)
+        return size or None
 
     # -- numpy reference -------------------------------------------------------------------------
     integer_matmul = True

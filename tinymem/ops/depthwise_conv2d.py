@@ -25,6 +25,7 @@ from tinymem.ops.conv2d import (F32, _wrap32, act_of, check_f32, check_hybrid, c
                                 float_epilogue, folded_bias, geom_init, hybrid_scales, output_hw,
                                 quantize_asymmetric, requant_table, requant_tables, requantize,
                                 spatial_attrs, windows)
+from tinymem.ops import _dsp_scratch as dsp_scratch
 from tinymem.ops.op import Op, with_pads
 from tinymem.ops.registry import register
 from tinymem.quant.activation import activation_range, clamp
@@ -97,7 +98,7 @@ class DepthwiseConv2D(Op):
         kernel = self._kernel(node, g)
         taps = ws[1] * ws[2] * TAP_BYTES
         if kernel == "tm_depthwise_conv2d_3x3_s8":
-            return 0
+            return dsp_scratch.dw3x3_scratch(xs[3]) if g.kernels == "dsp" else 0
         if kernel == "tm_depthwise_conv2d_hybrid_f32":
             return _align16(xs[0] * xs[1] * xs[2] * xs[3]) + _align16(xs[3]) + taps
         return taps
@@ -117,6 +118,8 @@ class DepthwiseConv2D(Op):
             return None
         xs, ws = self._shapes(node, g)
         geo = geometry_tuple(node, xs, g.tensor(node.outputs[0]).shape, ws[1], ws[2])
+        if mode == "s8" and g.kernels == "dsp" and self._kernel(node, g) == "tm_depthwise_conv2d_3x3_s8":
+            return dsp_scratch.dw_inplace_3x3_scratch(geo) or None
         return dw_inplace_scratch(geo, self.scratch_bytes(node, g), 4 if mode == "f32" else 1) or None
 
     # -- numpy reference -------------------------------------------------------------------------
@@ -203,7 +206,5 @@ class DepthwiseConv2D(Op):
             scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_inplace_s8_scratch_size(&{geom})")
             em.kernels.update(("tm_depthwise_conv2d_s8", "tm_depthwise_conv2d_3x3_s8"))
             return em.call("tm_depthwise_conv2d_inplace_s8", f"&{geom}, &{p}, {y_ptr}, {wt}, {scratch}")
-        if kernel == "tm_depthwise_conv2d_3x3_s8":
-            return em.call(kernel, f"&{geom}, &{p}, {x_ptr}, {wt}, {y_ptr}")
-        scratch = em.scratch(node, size_query=f"tm_depthwise_conv2d_s8_scratch_size(&{geom})")
+        scratch = em.scratch(node, size_query=f"{kernel}_scratch_size(&{geom})")
         return em.call(kernel, f"&{geom}, &{p}, {x_ptr}, {wt}, {y_ptr}, {scratch}")

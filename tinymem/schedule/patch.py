@@ -81,7 +81,7 @@ def patched_graph(g: Graph, plan: PatchPlan, arena: PatchArena, stream_input: bo
     n, m = plan.grid
     node = Node("patch_stage", f"patch_stage_{plan.split}_{n}x{m}", [plan.input], [plan.output],
                 {"plan": plan, "arena": arena, "stream_input": stream_input})
-    return Graph(g.name, tensors, [node, *rest], list(g.inputs), list(g.outputs))
+    return Graph(g.name, tensors, [node, *rest], list(g.inputs), list(g.outputs), g.kernels)
 
 
 def _with_stream(options: ScheduleOptions, plan: PatchPlan, stream_input: bool) -> ScheduleOptions:

@@ -176,7 +176,7 @@ def _graph(g: Graph, stage: list[Node], x: str, y: str, regions: dict[str, Regio
                                "strides": [1, 1, 1, 1]}))
             node = dataclasses.replace(node, inputs=[name if i == t else i for i in node.inputs])
         nodes.append(node)
-    sub = Graph(f"{g.name}_patch", tensors, nodes, [x], [y])
+    sub = Graph(f"{g.name}_patch", tensors, nodes, [x], [y], g.kernels)
     for node in nodes:  # the receptive-field rule and the op's shape rule must agree
         if tuple(get_op(node.op).infer(node, sub)[0]) != sub.tensor(node.outputs[0]).shape:
             raise TinymemError(f"internal: patch shape of {node.name} disagrees with its receptive field")

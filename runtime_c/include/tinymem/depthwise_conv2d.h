@@ -21,7 +21,7 @@
  *
  * Kernels:
  *   tm_depthwise_conv2d_s8      int8, bit-exact with TFLM's DepthwiseConvPerChannel.
- *   tm_depthwise_conv2d_3x3_s8  the same for 3x3 filters with M == 1 (no scratch).
+ *   tm_depthwise_conv2d_3x3_s8  the same for 3x3 filters with M == 1 (portable: no scratch).
  *   tm_depthwise_conv2d_f32     float32.
  *   tm_depthwise_conv2d_hybrid_f32  float32 activations, int8 weights (LiteRT semantics:
  *                               asymmetric per-batch input quantization, see below).
@@ -72,10 +72,14 @@ tm_status tm_depthwise_conv2d_s8(const tm_conv2d_geom *g, const tm_depthwise_con
                                  const int8_t *input, const int8_t *filter, int8_t *output,
                                  void *scratch, size_t scratch_bytes);
 
-/* kh == kw == 3 and out.c == in.c only; no scratch. */
+/* kh == kw == 3 and out.c == in.c only. Scratch: none for the portable kernel (0, NULL and 0
+ * may be passed); the Cortex-M DSP kernel (runtime_c/kernels_arm) keeps the constants of a
+ * chunk of up to 32 channels there (44 B per channel). */
+size_t tm_depthwise_conv2d_3x3_s8_scratch_size(const tm_conv2d_geom *g);
 tm_status tm_depthwise_conv2d_3x3_s8(const tm_conv2d_geom *g,
                                      const tm_depthwise_conv2d_params_s8 *p,
-                                     const int8_t *input, const int8_t *filter, int8_t *output);
+                                     const int8_t *input, const int8_t *filter, int8_t *output,
+                                     void *scratch, size_t scratch_bytes);
 
 /*
  * In place: the output overwrites the input, both starting at `buf` (a buffer of
