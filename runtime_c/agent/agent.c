@@ -112,14 +112,16 @@ static const uint8_t *tensor_bytes(const tm_model *m, int outputs, int32_t i)
     return outputs ? (const uint8_t *)m->output_ptr(i) : (const uint8_t *)m->input_ptr(i);
 }
 
-/* CRC of all inputs (outputs != 0: outputs) in model order, concatenated. */
+/* CRC of the held inputs (outputs != 0: all outputs) in model order, concatenated. Streamed
+ * inputs (input_ptr NULL) are not held and not part of the input space. */
 static uint32_t space_crc(const tm_model *m, int outputs)
 {
     const tm_tensor_desc *d = outputs ? m->outputs : m->inputs;
     int32_t count = outputs ? m->num_outputs : m->num_inputs, i;
     uint32_t crc = 0;
     for (i = 0; i < count; ++i)
-        crc = tm_crc32(crc, tensor_bytes(m, outputs, i), d[i].bytes);
+        if (tensor_bytes(m, outputs, i) != NULL)
+            crc = tm_crc32(crc, tensor_bytes(m, outputs, i), d[i].bytes);
     return crc;
 }
 
@@ -131,6 +133,8 @@ static void space_read(const tm_model *m, int outputs, uint32_t off, uint8_t *ds
     uint32_t base = 0;
     for (i = 0; i < count && n > 0; ++i) {
         uint32_t size = d[i].bytes;
+        if (tensor_bytes(m, outputs, i) == NULL)
+            continue;
         if (off < base + size) {
             uint32_t at = off - base, k = size - at < n ? size - at : n;
             memcpy(dst, tensor_bytes(m, outputs, i) + at, k);
@@ -149,6 +153,8 @@ static void inputs_write(const tm_model *m, uint32_t off, const uint8_t *src, ui
     uint32_t base = 0;
     for (i = 0; i < m->num_inputs && n > 0; ++i) {
         uint32_t size = m->inputs[i].bytes;
+        if (m->input_ptr(i) == NULL)
+            continue;
         if (off < base + size) {
             uint32_t at = off - base, k = size - at < n ? size - at : n;
             memcpy((uint8_t *)m->input_ptr(i) + at, src, k);
@@ -235,7 +241,7 @@ static uint32_t info_blob(const tm_agent *ag, uint8_t *dst, uint32_t start, uint
     w.start = start;
     w.cap = cap;
     w_u8(&w, TM_PROTO_VERSION);
-    w_u8(&w, ag->cfg.params_bytes > 0 ? 1u : 0u);
+    w_u8(&w, (ag->cfg.params_bytes > 0 ? 1u : 0u) | (ag->streamed ? 2u : 0u));
     w_u16(&w, TM_AGENT_MAX_PAYLOAD);
     w_u32(&w, m->arena_bytes);
     w_u32(&w, m->state_bytes);
@@ -252,7 +258,107 @@ static uint32_t info_blob(const tm_agent *ag, uint8_t *dst, uint32_t start, uint
     w_u8(&w, (uint32_t)m->num_outputs);
     w_tensors(&w, m->inputs, m->num_inputs);
     w_tensors(&w, m->outputs, m->num_outputs);
+    if (ag->streamed)
+        w_u32(&w, ag->streamed);
     return w.pos;
+}
+
+/* ---- INPUT_FETCH: the input windows of a --stream-input model, asked from the host ---- */
+
+/*
+ * Is the frame in ag->rx[0, n) (encoded) the host's answer to the INPUT_FETCH whose payload is
+ * req? 1: yes, its n_data bytes follow the repeated request; 2: the host refused it (an error
+ * with the RUN's sequence number); 0: something else (ignored).
+ */
+static int fetch_answer(tm_agent *ag, size_t n, const uint8_t *req, uint32_t n_data)
+{
+    size_t len = tm_cobs_decode(ag->rx, n, ag->rx, n);
+    const uint8_t *pkt = ag->rx;
+    if (len == (size_t)-1 || len < TM_PKT_OVERHEAD || pkt[0] != TM_PROTO_VERSION || rd16(pkt + 2) != ag->last_seq
+        || rd16(pkt + 4) != len - TM_PKT_OVERHEAD || tm_crc32(0, pkt, len - 4u) != rd32(pkt + len - 4u))
+        return 0;
+    if (pkt[1] == TM_MSG_ERROR)
+        return 2;
+    return pkt[1] == (TM_MSG_INPUT_FETCH | TM_MSG_RESPONSE) && len == TM_PKT_OVERHEAD + TM_FETCH_HEAD + n_data
+           && memcmp(pkt + TM_PKT_HEADER, req, TM_FETCH_HEAD) == 0;
+}
+
+/*
+ * Waits for the answer to the INPUT_FETCH `req` and copies its data to dst. Returns as
+ * fetch_answer, or 0 when the line stayed quiet for TM_AGENT_FETCH_TIMEOUT_MS. The frame is
+ * collected in ag->rx (free while RUN executes); bytes behind the answer in the same read are
+ * dropped (the host sends nothing else while it serves a RUN).
+ */
+static int fetch_wait(tm_agent *ag, const uint8_t *req, uint32_t n_data, uint8_t *dst)
+{
+    uint8_t buf[64];
+    size_t len = 0;
+    int overflow = 0;
+    uint32_t last = tm_port_millis();
+    for (;;) {
+        size_t got = tm_port_uart_read(buf, sizeof buf, 50), i;
+        if (got == 0) {
+            if (tm_port_millis() - last >= TM_AGENT_FETCH_TIMEOUT_MS)
+                return 0;
+            continue;
+        }
+        last = tm_port_millis();
+        for (i = 0; i < got; ++i) {
+            int ans;
+            if (buf[i] != 0) {
+                if (len < sizeof ag->rx)
+                    ag->rx[len++] = buf[i];
+                else
+                    overflow = 1;
+                continue;
+            }
+            ans = len > 0 && !overflow ? fetch_answer(ag, len, req, n_data) : 0;
+            if (ans == 1)
+                memcpy(dst, ag->rx + TM_PKT_HEADER + TM_FETCH_HEAD, n_data);
+            if (ans != 0)
+                return ans;
+            len = 0;
+            overflow = 0;
+        }
+    }
+}
+
+/* The model's tm_fetch_fn: one INPUT_FETCH per chunk of the window, each asked again while the
+ * host stays quiet, at most TM_AGENT_FETCH_RETRIES times. */
+static tm_status agent_fetch(void *ctx, int32_t index, int32_t y0, int32_t x0, int32_t rows, int32_t cols, void *dst)
+{
+    tm_agent *ag = (tm_agent *)ctx;
+    const tm_tensor_desc *d = &ag->model->inputs[index];
+    const uint32_t step = TM_AGENT_MAX_PAYLOAD - TM_FETCH_HEAD, c0 = tm_port_cycles();
+    uint32_t total = (uint32_t)rows * (uint32_t)cols * (d->bytes / ((uint32_t)d->shape[1] * (uint32_t)d->shape[2]));
+    uint32_t off;
+    tm_status st = TM_OK;
+    for (off = 0; off < total && st == TM_OK; off += step) {
+        uint8_t pkt[TM_PKT_OVERHEAD + TM_FETCH_HEAD], *req = pkt + TM_PKT_HEADER;
+        uint32_t n = total - off < step ? total - off : step, tries;
+        size_t flen;
+        int ans = 0;
+        wr32(req, (uint32_t)index);
+        wr32(req + 4, (uint32_t)y0);
+        wr32(req + 8, (uint32_t)x0);
+        wr32(req + 12, (uint32_t)rows);
+        wr32(req + 16, (uint32_t)cols);
+        wr32(req + 20, off);
+        wr32(req + 24, n);
+        flen = finish_packet(ag->err, pkt, (uint8_t)TM_MSG_INPUT_FETCH, ag->last_seq, TM_FETCH_HEAD);
+        for (tries = 0; tries <= TM_AGENT_FETCH_RETRIES && ans == 0; ++tries) {
+            tm_port_uart_write(ag->err, flen);
+            ans = fetch_wait(ag, req, n, (uint8_t *)dst + off);
+        }
+        if (ans == 1) {
+            ag->fetch_chunks++;
+        } else {
+            ag->fetch_failed = (uint8_t)(ans == 0 ? 1 : 2);
+            st = TM_ERR_IO;
+        }
+    }
+    ag->fetch_cycles += tm_port_cycles() - c0;
+    return st;
 }
 
 /* ---- commands ---- */
@@ -356,11 +462,16 @@ static size_t execute(tm_agent *ag, uint8_t type, uint16_t seq, const uint8_t *p
                 return reply_error(ag, type, seq, TM_AGENT_ERR_INPUT_CRC, (int32_t)have, "inputs do not match their CRC");
         }
         ag->outputs_valid = 0;
+        ag->fetch_chunks = ag->fetch_cycles = 0;
+        ag->fetch_failed = 0;
         c0 = tm_port_cycles();
         ms0 = tm_port_millis();
         st = m->run();
-        cycles = tm_port_cycles() - c0;
+        cycles = tm_port_cycles() - c0 - ag->fetch_cycles; /* the model's work, not the link's */
         ms = tm_port_millis() - ms0;
+        if (ag->fetch_failed)
+            return reply_error(ag, type, seq, TM_AGENT_ERR_FETCH, (int32_t)ag->fetch_chunks,
+                               ag->fetch_failed == 1 ? "input window: no answer from the host" : "input window refused by the host");
         if (st != TM_OK)
             return reply_error(ag, type, seq, TM_AGENT_ERR_MODEL, (int32_t)st, "model run failed");
         ag->run_count++;
@@ -447,8 +558,11 @@ void tm_agent_init(tm_agent *ag, const tm_model *model, const tm_agent_config *c
         ag->cfg.params_bytes = 0;
     ag->model_status = TM_OK;
     for (i = 0; i < model->num_inputs; ++i) {
-        ag->in_total += model->inputs[i].bytes;
-        if (model->input_ptr(i) == NULL)
+        if (model->input_ptr(i) != NULL)
+            ag->in_total += model->inputs[i].bytes;
+        else if (model->set_input_source != NULL && i < 32)
+            ag->streamed |= 1u << i; /* --stream-input: fetched from the host during RUN */
+        else
             ag->model_status = TM_ERR_PARAM;
     }
     for (i = 0; i < model->num_outputs; ++i) {
@@ -456,6 +570,8 @@ void tm_agent_init(tm_agent *ag, const tm_model *model, const tm_agent_config *c
         if (model->output_ptr(i) == NULL)
             ag->model_status = TM_ERR_PARAM;
     }
+    if (ag->model_status == TM_OK && ag->streamed)
+        ag->model_status = (int32_t)model->set_input_source(agent_fetch, ag);
     if (ag->model_status == TM_OK)
         ag->model_status = (int32_t)model->init();
 }

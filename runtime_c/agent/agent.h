@@ -42,12 +42,26 @@
 #define TM_AGENT_RX_IDLE_MS 500u
 #endif
 
+/* --stream-input models: the agent fetches each input window from the host during RUN
+ * (INPUT_FETCH). It asks again when the host stays quiet this long, at most this many times, and
+ * then fails the RUN with TM_AGENT_ERR_FETCH. */
+#ifndef TM_AGENT_FETCH_TIMEOUT_MS
+#define TM_AGENT_FETCH_TIMEOUT_MS 2000u
+#endif
+#ifndef TM_AGENT_FETCH_RETRIES
+#define TM_AGENT_FETCH_RETRIES 3u
+#endif
+
 #ifndef TM_BOARD_NAME
 #define TM_BOARD_NAME "unknown"
 #endif
 #ifndef TM_FIRMWARE_ID
 #define TM_FIRMWARE_ID "unknown"
 #endif
+
+/* INPUT_FETCH request: u32 input, i32 y0, x0, rows, cols, u32 offset, u32 n; its answer repeats
+ * these 28 bytes, then n bytes of the window. */
+#define TM_FETCH_HEAD 28u
 
 /* Packet: u8 version, u8 type, u16 seq, u16 length, payload[length], u32 crc (little endian). */
 #define TM_PKT_HEADER 6u
@@ -62,6 +76,7 @@ enum {
     TM_MSG_INPUT_WRITE = 0x10,
     TM_MSG_RUN = 0x11,
     TM_MSG_OUTPUT_READ = 0x12,
+    TM_MSG_INPUT_FETCH = 0x13, /* sent by the device during RUN; the host answers with the window */
     TM_MSG_PARAMS_READ = 0x20,
     TM_MSG_PARAMS_WRITE = 0x21,
     TM_MSG_RESPONSE = 0x80,
@@ -81,7 +96,8 @@ enum {
     TM_AGENT_ERR_INPUT_CRC = 9,       /* RUN: the inputs held do not match the CRC sent; detail: theirs */
     TM_AGENT_ERR_MODEL = 10,          /* init/run returned a tm_status; detail: that status */
     TM_AGENT_ERR_NO_OUTPUT = 11,      /* OUTPUT_READ with no valid outputs (no RUN since inputs changed) */
-    TM_AGENT_ERR_NO_PARAMS = 12       /* PARAMS_* on firmware without updatable parameters */
+    TM_AGENT_ERR_NO_PARAMS = 12,      /* PARAMS_* on firmware without updatable parameters */
+    TM_AGENT_ERR_FETCH = 13           /* RUN: an input window did not arrive; detail: chunks received */
 };
 
 /* Optional firmware description and updatable parameters (NULL fields take the defaults). With
@@ -105,7 +121,11 @@ typedef struct {
 typedef struct {
     const tm_model *model;
     tm_agent_config cfg;
-    uint32_t in_total, out_total; /* bytes of all inputs / outputs, in model order */
+    uint32_t in_total, out_total; /* bytes of the held inputs / all outputs, in model order */
+    uint32_t streamed;            /* bit i: input i is streamed (fetched from the host during RUN) */
+    uint32_t fetch_chunks;        /* INPUT_FETCH answers received during the current RUN */
+    uint32_t fetch_cycles;        /* port counter spent inside fetches (not counted as the run's) */
+    uint8_t fetch_failed;         /* the current RUN's fetch failed: 1 no answer, 2 host refused */
     int32_t model_status;         /* tm_status of the last init() */
     uint32_t run_count;
     uint8_t outputs_valid;
@@ -127,11 +147,12 @@ typedef struct {
 void tm_agent_init(tm_agent *agent, const tm_model *model, const tm_agent_config *cfg);
 
 /*
- * The protocol core, without I/O: handle one received frame (its COBS-encoded bytes, without the
+ * The protocol core: handle one received frame (its COBS-encoded bytes, without the
  * 0x00 delimiters; decoded in place, so frame is clobbered). Returns the length of the response
  * frame to send (delimiters included) and points *response at it, or returns 0 (nothing to send).
  * A frame longer than sizeof(agent->rx) is answered with TM_AGENT_ERR_OVERSIZE (only its first
- * bytes are read).
+ * bytes are read). No I/O, except that a RUN of a --stream-input model talks to the host through
+ * the port while it fetches the input windows (INPUT_FETCH).
  */
 size_t tm_agent_handle_frame(tm_agent *agent, uint8_t *frame, size_t n, const uint8_t **response);
 

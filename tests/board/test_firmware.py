@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tinymem.boards.board import load_board
+from tinymem.boards.elf import ram_objects
 from tinymem.boards.firmware import FirmwareFitError, build_firmware
 from tests.board.harness import HARNESS, INCLUDES, build_harness
 from tests.tflite_builder import T, build_model
@@ -51,6 +52,17 @@ def test_real_board_firmware_builds_and_reports_sizes(compiled, board):
         uf2 = (out / info["uf2"]).read_bytes()
         assert len(uf2) % 512 == 0 and uf2[:4] == (0x0A324655).to_bytes(4, "little")
         assert int.from_bytes(uf2[12:16], "little") == 0x10000000  # first block: boot2 at the flash base
+
+
+def test_ram_objects_match_nm(compiled):
+    """ram_objects (our ELF symbol reader) against arm-none-eabi-nm: every .bss/.data variable and its size."""
+    out = compiled("tflm_hello_world_int8")
+    fw = build_firmware(out, "nucleo-l4r5zi")
+    nm = subprocess.run(["arm-none-eabi-nm", "--print-size", str(fw.elf)], capture_output=True, text=True, check=True)
+    want = {p[3]: int(p[1], 16) for p in (line.split() for line in nm.stdout.splitlines())
+            if len(p) == 4 and p[2] in "bBdD"}
+    got = ram_objects(fw.elf)
+    assert got == want and got["tm_arena"] >= json.loads((out / "report.json").read_text())["ram"]["arena_bytes"]
 
 
 def _write_model(path, ops, tensors, inputs, outputs):

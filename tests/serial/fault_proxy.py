@@ -32,6 +32,12 @@ class Faults:
     disconnect: float = 0.0
     #: which directions get faults: "c2a" (client to agent), "a2c" or both
     directions: tuple[str, ...] = ("c2a", "a2c")
+    #: the link goes down for good after this many units (in those directions): each later unit is
+    #: lost and disconnects the client (deterministic, unlike `disconnect`)
+    cut_after: int | None = None
+
+    def __post_init__(self):
+        self.units_seen = 0
 
     @classmethod
     def none(cls) -> "Faults":
@@ -196,6 +202,12 @@ class FaultProxy:
         if unit == b"\x00" or d.name not in f.directions:
             self._emit(d, unit)
             return
+        if f.cut_after is not None:
+            f.units_seen += 1
+            if f.units_seen > f.cut_after:
+                self.stats.hit("cut")
+                self._drop_client()
+                return
         if r.random() < f.disconnect and self._client is not None:
             self.stats.hit("disconnect")
             self._drop_client()

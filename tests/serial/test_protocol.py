@@ -153,3 +153,22 @@ def test_header_constants_match_c():
     for e in protocol.Err:
         assert f"TM_AGENT_ERR_{e.name} = {e.value}" in text
     assert f"TM_PROTO_VERSION {protocol.VERSION}u" in text
+
+
+def test_fetch_window_is_the_image_slice():
+    rng = np.random.default_rng(3)
+    image = rng.integers(-128, 128, (1, 9, 7, 3), dtype=np.int8)
+    req = protocol.FetchRequest(0, 2, 1, 4, 5, 10, 30)  # rows 2..5, columns 1..5, bytes 10..39
+    assert req.window(image) == bytes(image[0, 2:6, 1:6].reshape(-1).view(np.uint8)[10:40])
+    assert protocol.FetchRequest.parse(protocol.FETCH.pack(0, 2, 1, 4, 5, 10, 30)) == req
+
+
+@pytest.mark.parametrize("req, what", [
+    ((0, 6, 0, 4, 2, 0, 1), "outside the 9x7 input"),
+    ((0, -1, 0, 2, 2, 0, 1), "outside the 9x7 input"),
+    ((0, 0, 0, 2, 2, 10, 3), "outside the 4-byte window"),
+    ((0, 0, 0, 2, 2, 0, 0), "outside the 4-byte window"),
+])
+def test_fetch_window_out_of_range_is_refused(req, what):
+    with pytest.raises(protocol.FrameError, match=what):
+        protocol.FetchRequest(*req).window(np.zeros((1, 9, 7, 1), np.int8))

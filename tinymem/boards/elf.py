@@ -1,7 +1,8 @@
-"""`elf_usage`: flash and RAM a linked firmware uses, per memory region, read from its ELF file.
+"""`elf_usage`: flash and RAM a linked firmware uses, per memory region, read from its ELF file;
+`ram_objects`: the size of each variable it places in RAM.
 
-A small ELF32 little-endian reader (section and program headers only): no dependency on
-arm-none-eabi-size. A section counts in the region holding its run address (VMA); a section with
+A small ELF32 little-endian reader (section and program headers, the symbol table): no dependency
+on arm-none-eabi-size or -nm. A section counts in the region holding its run address (VMA); a section with
 contents whose load address (LMA) differs, such as .data, also counts in the region it is loaded
 from (flash).
 """
@@ -15,8 +16,11 @@ from pathlib import Path
 from tinymem.boards.board import Region
 from tinymem.errors import TinymemError
 
+SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
+SHT_SYMTAB = 2
 SHT_NOBITS = 8
+STT_OBJECT = 1
 PT_LOAD = 1
 
 
@@ -29,27 +33,35 @@ class Section:
     has_contents: bool
 
 
-def read_sections(path: str | Path) -> list[Section]:
-    """Allocated sections of an ELF32 little-endian file, with their load addresses."""
+def _read(path: str | Path) -> tuple[bytes, list[tuple[int, ...]]]:
+    """The file's bytes and its section headers (name, type, flags, addr, offset, size, link, info)."""
     data = Path(path).read_bytes()
     if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
         raise TinymemError(f"{path}: not an ELF32 little-endian file")
-    (phoff, shoff) = struct.unpack_from("<II", data, 28)
-    (phentsize, phnum, shentsize, shnum, shstrndx) = struct.unpack_from("<HHHHH", data, 42)
+    shoff = struct.unpack_from("<I", data, 32)[0]
+    shentsize, shnum = struct.unpack_from("<HH", data, 46)
+    return data, [struct.unpack_from("<IIIIIIII", data, shoff + i * shentsize) for i in range(shnum)]
+
+
+def _string(data: bytes, table_offset: int, off: int) -> str:
+    end = data.index(b"\0", table_offset + off)
+    return data[table_offset + off:end].decode()
+
+
+def read_sections(path: str | Path) -> list[Section]:
+    """Allocated sections of an ELF32 little-endian file, with their load addresses."""
+    data, headers = _read(path)
+    phoff = struct.unpack_from("<I", data, 28)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 42)
+    shstrndx = struct.unpack_from("<H", data, 50)[0]
     segments = []
     for i in range(phnum):
         p_type, _, vaddr, paddr, _, memsz = struct.unpack_from("<IIIIII", data, phoff + i * phentsize)
         if p_type == PT_LOAD:
             segments.append((vaddr, paddr, memsz))
-    headers = [struct.unpack_from("<IIIIII", data, shoff + i * shentsize) for i in range(shnum)]
     strtab_off = headers[shstrndx][4]
-
-    def name(off: int) -> str:
-        end = data.index(b"\0", strtab_off + off)
-        return data[strtab_off + off:end].decode()
-
     out = []
-    for sh_name, sh_type, flags, addr, _, size in headers:
+    for sh_name, sh_type, flags, addr, _, size, _, _ in headers:
         if not flags & SHF_ALLOC or size == 0:
             continue
         lma = addr
@@ -57,7 +69,26 @@ def read_sections(path: str | Path) -> list[Section]:
             if vaddr <= addr < vaddr + max(memsz, 1):
                 lma = paddr + (addr - vaddr)
                 break
-        out.append(Section(name(sh_name), addr, lma, size, sh_type != SHT_NOBITS))
+        out.append(Section(_string(data, strtab_off, sh_name), addr, lma, size, sh_type != SHT_NOBITS))
+    return out
+
+
+def ram_objects(path: str | Path) -> dict[str, int]:
+    """Size in bytes of every variable (object symbol) in a writable allocated section (.data,
+    .bss, ...), by symbol name: what the firmware keeps in RAM, buffer by buffer."""
+    data, headers = _read(path)
+    out: dict[str, int] = {}
+    for _, sh_type, _, _, offset, size, link, _ in headers:
+        if sh_type != SHT_SYMTAB:
+            continue
+        names = headers[link][4]
+        for pos in range(offset, offset + size, 16):
+            st_name, _, st_size, st_info, _, st_shndx = struct.unpack_from("<IIIBBH", data, pos)
+            if st_info & 0xF != STT_OBJECT or not 0 < st_shndx < len(headers):
+                continue
+            flags = headers[st_shndx][2]
+            if flags & SHF_ALLOC and flags & SHF_WRITE:
+                out[_string(data, names, st_name)] = st_size
     return out
 
 

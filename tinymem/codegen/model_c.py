@@ -289,6 +289,7 @@ const tm_model {prefix}_model = {{
     "{g.name}", "{sha256}", {P}_NUM_INPUTS, {P}_NUM_OUTPUTS, {prefix}_inputs, {prefix}_outputs,
     {prefix}_input_ptr, {prefix}_output_ptr, {prefix}_init, {prefix}_run, {prefix}_reset_state,
     {P}_ARENA_BYTES, {P}_STATE_BYTES, {model_params[0]}, {model_params[1]}, {model_params[2]},
+    {f"{prefix}_set_input_source" if streamed else "NULL"},
 }};
 """
     decls, defs = [], []

@@ -77,8 +77,9 @@ def device_info(port, timeout):
                  ("max payload", f"{info.max_payload} B")]:
         t.add_row(k, v)
     for kind, tensors in (("input", info.inputs), ("output", info.outputs)):
-        for x in tensors:
-            t.add_row(kind, f"{x.name}: {x.dtype} {list(x.shape)} scale {x.scale:g} zero point {x.zero_point}")
+        for i, x in enumerate(tensors):
+            streamed = " (streamed: fetched window by window during RUN)" if kind == "input" and i in info.streamed else ""
+            t.add_row(kind, f"{x.name}: {x.dtype} {list(x.shape)} scale {x.scale:g} zero point {x.zero_point}{streamed}")
     console.print(t)
 
 

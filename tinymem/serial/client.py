@@ -28,7 +28,8 @@ import numpy as np
 from tinymem.errors import TinymemError
 from tinymem.serial import cobs
 from tinymem.serial.protocol import (OVERHEAD, RESPONSE, RETRANSMIT, TM_STATUS, DeviceInfo, Deframer, Err,
-                                     ErrorInfo, FrameError, Msg, frame, parse_error, parse_info, unpack)
+                                     ErrorInfo, FetchRequest, FrameError, Msg, frame, parse_error, parse_info,
+                                     unpack)
 
 
 class DeviceError(TinymemError):
@@ -74,6 +75,7 @@ class LinkStats:
     foreign_frames: int = 0
     resyncs: int = 0
     reconnects: int = 0
+    fetches: int = 0
 
 
 @dataclass
@@ -216,7 +218,22 @@ class DeviceClient:
         self._seq = (self._seq + 1) & 0xFFFF
         return self._seq
 
-    def _await(self, seq: int, type_: int, deadline: float) -> _Answer | None:
+    def _serve_fetch(self, seq: int, payload: bytes, inputs: list[np.ndarray]) -> None:
+        """Answer the device's INPUT_FETCH with the window of the input it names (or refuse it)."""
+        try:
+            req = FetchRequest.parse(payload)
+            if req.input not in self.info().streamed:
+                raise FrameError(f"INPUT_FETCH for input {req.input}, which is not streamed")
+            answer = frame(Msg.INPUT_FETCH | RESPONSE, seq, payload + req.window(inputs[req.input]))
+        except FrameError as e:
+            msg = str(e).encode("ascii", "replace")[:66]
+            answer = frame(Msg.ERROR, seq, struct.pack("<BBi", Err.BAD_ARG, Msg.INPUT_FETCH, 0) + msg)
+        self.stats.fetches += 1
+        self._write(answer)
+
+    def _await(self, seq: int, type_: int, deadline: float, inputs: list[np.ndarray] | None = None) -> _Answer | None:
+        """The answer to request `seq`; with `inputs` (a RUN of a model with streamed inputs) the
+        device's INPUT_FETCHes on the way are served from them, each keeping the wait alive."""
         while time.monotonic() < deadline:
             for enc in self._deframer.feed(self._read()):
                 try:
@@ -226,6 +243,10 @@ class DeviceClient:
                     continue
                 if pkt.seq != seq:
                     self.stats.foreign_frames += 1
+                    continue
+                if pkt.type == Msg.INPUT_FETCH and inputs is not None:
+                    self._serve_fetch(seq, pkt.payload, inputs)
+                    deadline = max(deadline, time.monotonic() + self.timeout)
                     continue
                 if pkt.type == type_ | RESPONSE:
                     return _Answer(payload=pkt.payload)
@@ -240,8 +261,10 @@ class DeviceClient:
                 self.stats.foreign_frames += 1
         return None
 
-    def _transact(self, type_: int, payload: bytes = b"", wait: float | None = None) -> bytes:
-        """Send one request until a valid answer arrives; returns the response payload."""
+    def _transact(self, type_: int, payload: bytes = b"", wait: float | None = None,
+                  inputs: list[np.ndarray] | None = None) -> bytes:
+        """Send one request until a valid answer arrives; returns the response payload. `inputs`:
+        what INPUT_FETCHes during a RUN are served from."""
         self.stats.requests += 1
         seq = self._next_seq()
         data = frame(type_, seq, payload)
@@ -264,7 +287,7 @@ class DeviceClient:
                 deadline = time.monotonic() + self.timeout
                 if sends > self.retries:
                     deadline = max(deadline, give_up)
-                ans = self._await(seq, type_, deadline)
+                ans = self._await(seq, type_, deadline, inputs)
             except _Disconnect as e:
                 self._reconnect(time.monotonic() + self.timeout, str(e))
                 why = f"disconnected ({e})"
@@ -371,15 +394,19 @@ class DeviceClient:
 
     def run(self, inputs) -> tuple[list[np.ndarray], int]:
         """One inference: returns (outputs, cycles). Cycles are the port's counter (CPU cycles on
-        boards, instructions on QEMU, nanoseconds on the host port)."""
+        boards, instructions on QEMU, nanoseconds on the host port), without the time the device
+        spent fetching streamed input windows. Streamed inputs are not written before the RUN:
+        the device asks for their windows while it runs, and they are served from `inputs`."""
         t0 = time.monotonic()
         info = self.info()
-        blob = b"".join(a.tobytes() for a in self._check_inputs(inputs, info))
+        arrays = self._check_inputs(inputs, info)
+        blob = b"".join(a.tobytes() for i, a in enumerate(arrays) if i not in info.streamed)
         crc = zlib.crc32(blob)
         for attempt in range(3):
             self._write_space(Msg.INPUT_WRITE, blob)
             try:
-                p = self._transact(Msg.RUN, struct.pack("<II", crc, len(blob)), wait=self.run_timeout)
+                p = self._transact(Msg.RUN, struct.pack("<II", crc, len(blob)), wait=self.run_timeout,
+                                   inputs=arrays if info.streamed else None)
                 break
             except DeviceErrorResponse as e:
                 # The inputs held by the device differ from those sent (a stale duplicate frame

@@ -74,11 +74,14 @@ def model_prefix(out: str | Path) -> str:
 
 
 def build_host_agent(out: str | Path, profile: str = "release", max_payload: int | None = None,
-                     cc: str | None = None, board: str = "host", params_bytes: int = 0) -> Path:
+                     cc: str | None = None, board: str = "host", params_bytes: int = 0,
+                     fetch_timeout_ms: int | None = None) -> Path:
     """Compile OUT's model with the agent and the host port; returns the executable (cached).
 
     profile: "release", "sanitize" (ASan + UBSan) or "quick" (-O0); max_payload: TM_AGENT_MAX_PAYLOAD;
-    params_bytes: give the agent a RAM buffer of updatable parameters of that size.
+    params_bytes: give the agent a RAM buffer of updatable parameters of that size;
+    fetch_timeout_ms: TM_AGENT_FETCH_TIMEOUT_MS (--stream-input models: how long the agent waits
+    for each input window before asking again).
     """
     out = Path(out)
     prefix = model_prefix(out)
@@ -98,9 +101,12 @@ def build_host_agent(out: str | Path, profile: str = "release", max_payload: int
     defines = [f'-DTM_BOARD_NAME="{board}"', f'-DTM_FIRMWARE_ID="{firmware_id}"']
     if max_payload is not None:
         defines.append(f"-DTM_AGENT_MAX_PAYLOAD={int(max_payload)}u")
+    if fetch_timeout_ms is not None:
+        defines.append(f"-DTM_AGENT_FETCH_TIMEOUT_MS={int(fetch_timeout_ms)}u")
     flags = WARNINGS + PROFILES_ALL[profile] + defines + ["-I", str(out), "-I", str(out / "include"), "-I", str(agent_dir())]
     digest.update(" ".join([compiler] + flags).encode())
-    suffix = (f"_p{max_payload}" if max_payload is not None else "") + (f"_params{params_bytes}" if params_bytes else "")
+    suffix = ((f"_p{max_payload}" if max_payload is not None else "") + (f"_params{params_bytes}" if params_bytes else "")
+              + (f"_fetch{fetch_timeout_ms}" if fetch_timeout_ms is not None else ""))
     exe = build / f"host_agent_{profile}{suffix}"
     stamp = build / f"host_agent_{profile}{suffix}.sha256"
     if exe.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():

@@ -32,6 +32,7 @@ class Msg(enum.IntEnum):
     INPUT_WRITE = 0x10
     RUN = 0x11
     OUTPUT_READ = 0x12
+    INPUT_FETCH = 0x13  # device -> host during RUN (--stream-input models)
     PARAMS_READ = 0x20
     PARAMS_WRITE = 0x21
     ERROR = 0xFF
@@ -53,6 +54,7 @@ class Err(enum.IntEnum):
     MODEL = 10
     NO_OUTPUT = 11
     NO_PARAMS = 12
+    FETCH = 13
 
 
 #: The request was damaged on the way: send the same frame again.
@@ -62,7 +64,8 @@ RETRANSMIT = {Err.BAD_CRC, Err.FRAME}
 DTYPES = ["f32", "f16", "s8", "u8", "s16", "s32", "s64", "bool"]
 
 #: tm_status values (types.h), for error messages.
-TM_STATUS = {0: "TM_OK", 1: "TM_ERR_SHAPE", 2: "TM_ERR_PARAM", 3: "TM_ERR_SCRATCH", 4: "TM_ERR_UNSUPPORTED"}
+TM_STATUS = {0: "TM_OK", 1: "TM_ERR_SHAPE", 2: "TM_ERR_PARAM", 3: "TM_ERR_SCRATCH", 4: "TM_ERR_UNSUPPORTED",
+             5: "TM_ERR_IO"}
 
 
 class FrameError(ValueError):
@@ -164,6 +167,43 @@ def parse_error(payload: bytes) -> ErrorInfo:
     return ErrorInfo(code, req, detail, payload[6:].decode("ascii", "replace"))
 
 
+# ---- INPUT_FETCH ----
+
+#: INPUT_FETCH request (and the head of its answer): input, y0, x0, rows, cols, offset, n.
+FETCH = struct.Struct("<IiiiiII")
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    input: int
+    y0: int
+    x0: int
+    rows: int
+    cols: int
+    offset: int
+    n: int
+
+    @classmethod
+    def parse(cls, payload: bytes) -> "FetchRequest":
+        if len(payload) != FETCH.size:
+            raise FrameError(f"INPUT_FETCH payload of {len(payload)} bytes, expected {FETCH.size}")
+        return cls(*FETCH.unpack(payload))
+
+    def window(self, image: np.ndarray) -> bytes:
+        """Bytes [offset, offset + n) of rows [y0, y0 + rows) x columns [x0, x0 + cols) of a batch-1
+        NHWC image; raises FrameError when the window lies outside it."""
+        _, h, w, _ = image.shape
+        if not (0 <= self.y0 and self.rows > 0 and self.y0 + self.rows <= h and 0 <= self.x0 and self.cols > 0
+                and self.x0 + self.cols <= w):
+            raise FrameError(f"INPUT_FETCH window rows {self.y0}+{self.rows}, columns {self.x0}+{self.cols} "
+                             f"outside the {h}x{w} input")
+        data = image[0, self.y0:self.y0 + self.rows, self.x0:self.x0 + self.cols].tobytes()
+        if self.n <= 0 or self.offset + self.n > len(data):
+            raise FrameError(f"INPUT_FETCH range [{self.offset}, {self.offset + self.n}) outside the "
+                             f"{len(data)}-byte window")
+        return data[self.offset:self.offset + self.n]
+
+
 # ---- INFO ----
 
 @dataclass(frozen=True)
@@ -200,6 +240,8 @@ class DeviceInfo:
     model_sha256: str
     inputs: tuple[TensorInfo, ...] = field(default_factory=tuple)
     outputs: tuple[TensorInfo, ...] = field(default_factory=tuple)
+    #: indices of the inputs the device fetches window by window during RUN (INPUT_FETCH)
+    streamed: frozenset[int] = frozenset()
 
 
 class _Reader:
@@ -246,11 +288,16 @@ def parse_info(blob: bytes) -> DeviceInfo:
     ni, no = r.take("BB")
     inputs = tuple(_tensor(r) for _ in range(ni))
     outputs = tuple(_tensor(r) for _ in range(no))
+    mask = r.take("I") if flags & 2 else 0
+    streamed = frozenset(i for i in range(32) if mask >> i & 1)
     if r.pos != len(blob):
         raise FrameError("INFO has trailing bytes")
-    if sum(t.bytes for t in inputs) != nin or sum(t.bytes for t in outputs) != nout:
+    if any(i >= ni for i in streamed):
+        raise FrameError("INFO: a streamed input that does not exist")
+    held = sum(t.bytes for i, t in enumerate(inputs) if i not in streamed)
+    if held != nin or sum(t.bytes for t in outputs) != nout:
         raise FrameError("INFO: tensor sizes do not add up to the input/output totals")
     if max_payload < MIN_PAYLOAD:
         raise FrameError(f"INFO: max payload {max_payload} below the protocol minimum {MIN_PAYLOAD}")
     return DeviceInfo(proto, max_payload, bool(flags & 1), arena, state, params, nin, nout, runs, status,
-                      board, fw, name, sha, inputs, outputs)
+                      board, fw, name, sha, inputs, outputs, streamed)

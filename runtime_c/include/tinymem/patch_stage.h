@@ -37,8 +37,8 @@ tm_status tm_patch_place(const tm_rect *r, int32_t width, int32_t pixel_bytes, c
  * (all channels, NHWC order, the input descriptor's dtype and quantization) densely to dst
  * (rows * cols * channels elements) and return TM_OK, or an error status that run() returns.
  * Windows of neighbouring patches overlap by their halo, so a pixel may be asked for more than once.
+ * A source that cannot deliver (a camera or link failure) returns TM_ERR_IO.
+ * tm_fetch_fn itself is declared in tinymem/types.h (the generic tm_model registers one).
  */
-typedef tm_status (*tm_fetch_fn)(void *ctx, int32_t index, int32_t y0, int32_t x0, int32_t rows, int32_t cols,
-                                 void *dst);
 
 #endif /* TINYMEM_PATCH_STAGE_H */

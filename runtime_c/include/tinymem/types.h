@@ -19,7 +19,8 @@ typedef enum {
     TM_ERR_SHAPE = 1,       /* inconsistent dimensions */
     TM_ERR_PARAM = 2,       /* a parameter outside its documented range */
     TM_ERR_SCRATCH = 3,     /* the scratch buffer is missing or too small */
-    TM_ERR_UNSUPPORTED = 4  /* a valid case this kernel does not implement */
+    TM_ERR_UNSUPPORTED = 4, /* a valid case this kernel does not implement */
+    TM_ERR_IO = 5           /* an input source failed (--stream-input: camera, DMA, serial link) */
 } tm_status;
 
 /* A 4-D NHWC shape. Tensors of lower rank use leading 1s. All fields >= 1. */
@@ -63,6 +64,13 @@ typedef struct {
 } tm_tensor_desc;
 
 /*
+ * --stream-input: the application's source of input windows (contract in tinymem/patch_stage.h).
+ * It writes rows [y0, y0 + rows) x columns [x0, x0 + cols) of input `index` densely to dst.
+ */
+typedef tm_status (*tm_fetch_fn)(void *ctx, int32_t index, int32_t y0, int32_t x0, int32_t rows, int32_t cols,
+                                 void *dst);
+
+/*
  * A compiled model seen through one generic interface (generated as `<prefix>_model` in
  * model.c), so that the device agent and test harnesses need not know the model's prefix.
  */
@@ -83,6 +91,9 @@ typedef struct {
     uint8_t *params;
     uint32_t params_bytes;
     tm_status (*params_changed)(void);
+    /* --stream-input: registers the source of the streamed inputs (those whose input_ptr() is
+     * NULL); NULL when the model reads every input from the arena. */
+    tm_status (*set_input_source)(tm_fetch_fn fetch, void *ctx);
 } tm_model;
 
 #define TM_ALIGN 16

@@ -83,7 +83,7 @@ static tm_status fake_params_changed(void)
 static const tm_model fake_model = {
     "fake_stateful", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 2, 2,
     fake_inputs, fake_outputs, fake_input_ptr, fake_output_ptr, fake_init, fake_run, fake_reset_state,
-    (uint32_t)sizeof fake_arena, 4u, NULL, 0u, NULL,
+    (uint32_t)sizeof fake_arena, 4u, NULL, 0u, NULL, NULL,
 };
 
 int main(void)
