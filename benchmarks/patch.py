@@ -67,7 +67,7 @@ def board_table(board: str, inputs: int, tmp: Path) -> Table:
         reference, base = None, None
         for mode, options in BOARD_MODES.items():
             out = tmp / "board" / label / mode.replace(" ", "_").replace(",", "")
-            report = compile_model(MODELS_DIR / fname, out, CompileOptions(**options))
+            report = compile_model(MODELS_DIR / fname, out, CompileOptions(board=board, **options))
             samples = [xs for _, xs, _ in load_dataset(DATA_DIR / data, report["inputs"], limit=inputs)]
             fw = build_firmware(out, board, emulate=True)
             with Qemu(fw.elf, fw.machine.name) as q, DeviceClient(q.serial_url, timeout=5.0, run_timeout=120.0) as dev:

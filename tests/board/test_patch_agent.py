@@ -34,14 +34,15 @@ BOARD = "nucleo-l4r5zi"
 
 @pytest.fixture(scope="module")
 def compiled_with(shared, tmp_path_factory):
-    """compiled_with(name, **options) -> the directory of that compile of ../shared/models/<name>.tflite."""
+    """compiled_with(name, **options) -> the directory of that compile of ../shared/models/<name>.tflite
+    for BOARD (a plan made for its DSP kernels)."""
     cache = {}
 
     def get(name: str, **options):
         key = (name, tuple(sorted(options.items())))
         if key not in cache:
             out = tmp_path_factory.mktemp(name) / "out"
-            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(**options))
+            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(board=BOARD, **options))
             cache[key] = out
         return cache[key]
 
@@ -54,7 +55,7 @@ def _report(out) -> dict:
 
 @pytest.mark.parametrize("model, data, n", [("mlperf_vww_mbv1_int8", "vww01", 2), ("mlperf_ic_resnet8_int8", "ic01", 3)])
 def test_patched_model_through_the_agent(compiled, compiled_with, shared, model, data, n):
-    layers, patched = compiled(model), compiled_with(model, patch="auto")
+    layers, patched = compiled(model, BOARD), compiled_with(model, patch="auto")
     assert _report(patched)["patch"]["plan"] is not None, "--patch auto found no plan"
     samples = _samples(layers, shared, data, n)
     plain = _run_and_compare(layers, BOARD, samples, emulate=True)
