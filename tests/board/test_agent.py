@@ -50,8 +50,9 @@ def test_l4r5zi_firmware_on_mps2_an386_through_the_agent(compiled, shared, model
 
 @pytest.mark.parametrize("board", ["mps2-an500", "mps2-an505"])
 def test_agent_on_m7_and_m33(compiled, shared, board):
-    out = compiled("mlperf_ad_autoenc_int8")
-    _run_and_compare(out, board, _samples(out, shared, "ad01", 5))
+    out = compiled("mlperf_ad_autoenc_int8", board)  # planned for the board's kernels (DSP on both)
+    result = _run_and_compare(out, board, _samples(out, shared, "ad01", 5))
+    assert result.firmware.info["kernels"]["dsp"]
 
 
 def test_real_board_needs_a_port_or_qemu(compiled):
