@@ -264,6 +264,8 @@ class FaultProxy:
                     self._client = conn
                     self._sel.register(conn, selectors.EVENT_READ, "client")
                 elif what == "client":
+                    if key.fileobj != self._client:
+                        continue  # dropped or replaced earlier in this batch of events
                     try:
                         if isinstance(self._client, socket.socket):
                             data = self._client.recv(65536)
