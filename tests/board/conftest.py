@@ -39,18 +39,20 @@ def no_leftover_qemu():
 
 @pytest.fixture(scope="session")
 def compiled(shared, tmp_path_factory):
-    """compiled(name, board="host") -> the directory of `tinymem compile
-    ../shared/models/<name>.tflite --board <board>` (once). A board whose firmware uses the DSP
-    kernels needs a plan made for it (their scratch), else `tinymem build` takes the portable ones."""
+    """compiled(name, board="host", **options) -> the directory of `tinymem compile
+    ../shared/models/<name>.tflite --board <board>` with further CompileOptions (once per set). A
+    board whose firmware uses the DSP kernels needs a plan made for it (their scratch), else
+    `tinymem build` takes the portable ones."""
     from tinymem.compile import CompileOptions, compile_model
 
     cache = {}
 
-    def get(name: str, board: str = "host"):
-        if (name, board) not in cache:
+    def get(name: str, board: str = "host", **options):
+        key = (name, board, tuple(sorted(options.items())))
+        if key not in cache:
             out = tmp_path_factory.mktemp(name) / "out"
-            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(board=board))
-            cache[name, board] = out
-        return cache[name, board]
+            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(board=board, **options))
+            cache[key] = out
+        return cache[key]
 
     return get

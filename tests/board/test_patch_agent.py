@@ -22,7 +22,6 @@ from tests.serial.conftest import bounded
 from tests.serial.fault_proxy import FaultProxy, Faults
 from tinymem.boards.elf import ram_objects
 from tinymem.boards.firmware import build_firmware
-from tinymem.compile import CompileOptions, compile_model
 from tinymem.serial.client import DeviceClient, DeviceError, DeviceErrorResponse
 from tinymem.sim.host import run_host
 from tinymem.sim.qemu import Qemu
@@ -32,30 +31,13 @@ pytestmark = pytest.mark.usefixtures("arm_tools")
 BOARD = "nucleo-l4r5zi"
 
 
-@pytest.fixture(scope="module")
-def compiled_with(shared, tmp_path_factory):
-    """compiled_with(name, **options) -> the directory of that compile of ../shared/models/<name>.tflite
-    for BOARD (a plan made for its DSP kernels)."""
-    cache = {}
-
-    def get(name: str, **options):
-        key = (name, tuple(sorted(options.items())))
-        if key not in cache:
-            out = tmp_path_factory.mktemp(name) / "out"
-            compile_model(shared / "models" / f"{name}.tflite", out, CompileOptions(board=BOARD, **options))
-            cache[key] = out
-        return cache[key]
-
-    return get
-
-
 def _report(out) -> dict:
     return json.loads((out / "report.json").read_text())
 
 
 @pytest.mark.parametrize("model, data, n", [("mlperf_vww_mbv1_int8", "vww01", 2), ("mlperf_ic_resnet8_int8", "ic01", 3)])
-def test_patched_model_through_the_agent(compiled, compiled_with, shared, model, data, n):
-    layers, patched = compiled(model, BOARD), compiled_with(model, patch="auto")
+def test_patched_model_through_the_agent(compiled, shared, model, data, n):
+    layers, patched = compiled(model, BOARD), compiled(model, BOARD, patch="auto")
     assert _report(patched)["patch"]["plan"] is not None, "--patch auto found no plan"
     samples = _samples(layers, shared, data, n)
     plain = _run_and_compare(layers, BOARD, samples, emulate=True)
@@ -67,9 +49,9 @@ def test_patched_model_through_the_agent(compiled, compiled_with, shared, model,
     assert min(result.counts) >= _report(patched)["macs"] // 4, "fewer instructions than MACs/4 cannot be right"
 
 
-def test_streamed_vww_fetches_its_input_from_the_host(compiled, compiled_with, shared):
+def test_streamed_vww_fetches_its_input_from_the_host(compiled, shared):
     model = "mlperf_vww_mbv1_int8"
-    out = compiled_with(model, patch="auto", stream_input=True)
+    out = compiled(model, BOARD, patch="auto", stream_input=True)
     samples = _samples(out, shared, "vww01", 2)
     result = _run_and_compare(out, BOARD, samples, emulate=True)
     for i, xs in enumerate(samples):
@@ -81,11 +63,11 @@ def test_streamed_vww_fetches_its_input_from_the_host(compiled, compiled_with, s
     assert min(result.counts) >= _report(out)["macs"] // 4, "fewer instructions than MACs/4 cannot be right"
 
 
-def test_streamed_vww_survives_a_link_cut_while_fetching(compiled_with, shared):
+def test_streamed_vww_survives_a_link_cut_while_fetching(compiled, shared):
     """Three windows pass, then the link stays down: the client raises a DeviceError (not a wrong
     answer) within its retries; the firmware gives the RUN up after its own and, the link back,
     serves a new session that runs correctly."""
-    out = compiled_with("mlperf_vww_mbv1_int8", patch="auto", stream_input=True)
+    out = compiled("mlperf_vww_mbv1_int8", BOARD, patch="auto", stream_input=True)
     xs = _samples(out, shared, "vww01", 1)[0]
     fw = build_firmware(out, BOARD, emulate=True)
     with Qemu(fw.elf, fw.machine.name) as q, socket.create_connection(("127.0.0.1", q.port)) as link:
